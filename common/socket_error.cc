@@ -20,39 +20,39 @@ struct ErrnoMapping {
 // fix the call (FAILED_PRECONDITION), wait less (DEADLINE_EXCEEDED).
 constexpr ErrnoMapping kErrnoMappings[] = {
     {ECONNREFUSED, "ECONNREFUSED", absl::StatusCode::kUnavailable,
-     v1::CONNECTION_REFUSED},
+     v1::SOCKET_ERROR_CONNECTION_REFUSED},
     {ECONNRESET, "ECONNRESET", absl::StatusCode::kUnavailable,
-     v1::CONNECTION_RESET},
+     v1::SOCKET_ERROR_CONNECTION_RESET},
     {ECONNABORTED, "ECONNABORTED", absl::StatusCode::kUnavailable,
-     v1::CONNECTION_RESET},
-    {EPIPE, "EPIPE", absl::StatusCode::kFailedPrecondition, v1::BROKEN_PIPE},
+     v1::SOCKET_ERROR_CONNECTION_RESET},
+    {EPIPE, "EPIPE", absl::StatusCode::kFailedPrecondition, v1::SOCKET_ERROR_BROKEN_PIPE},
     {ETIMEDOUT, "ETIMEDOUT", absl::StatusCode::kDeadlineExceeded,
-     v1::TIMED_OUT},
+     v1::SOCKET_ERROR_TIMED_OUT},
     {ENETUNREACH, "ENETUNREACH", absl::StatusCode::kUnavailable,
-     v1::NETWORK_UNREACHABLE},
+     v1::SOCKET_ERROR_NETWORK_UNREACHABLE},
     {ENETDOWN, "ENETDOWN", absl::StatusCode::kUnavailable,
-     v1::NETWORK_UNREACHABLE},
+     v1::SOCKET_ERROR_NETWORK_UNREACHABLE},
     {EHOSTUNREACH, "EHOSTUNREACH", absl::StatusCode::kUnavailable,
-     v1::HOST_UNREACHABLE},
+     v1::SOCKET_ERROR_HOST_UNREACHABLE},
     {EHOSTDOWN, "EHOSTDOWN", absl::StatusCode::kUnavailable,
-     v1::HOST_UNREACHABLE},
+     v1::SOCKET_ERROR_HOST_UNREACHABLE},
     {ENOTCONN, "ENOTCONN", absl::StatusCode::kFailedPrecondition,
-     v1::NOT_CONNECTED},
+     v1::SOCKET_ERROR_NOT_CONNECTED},
     {EADDRINUSE, "EADDRINUSE", absl::StatusCode::kFailedPrecondition,
-     v1::ADDRESS_IN_USE},
+     v1::SOCKET_ERROR_ADDRESS_IN_USE},
     {EADDRNOTAVAIL, "EADDRNOTAVAIL", absl::StatusCode::kInvalidArgument,
-     v1::INVALID_REQUEST},
+     v1::SOCKET_ERROR_INVALID_REQUEST},
     {EAFNOSUPPORT, "EAFNOSUPPORT", absl::StatusCode::kInvalidArgument,
-     v1::INVALID_REQUEST},
+     v1::SOCKET_ERROR_INVALID_REQUEST},
     {EACCES, "EACCES", absl::StatusCode::kPermissionDenied,
-     v1::POLICY_DENIED},
+     v1::SOCKET_ERROR_POLICY_DENIED},
     {EMFILE, "EMFILE", absl::StatusCode::kResourceExhausted,
-     v1::LIMIT_EXCEEDED},
+     v1::SOCKET_ERROR_LIMIT_EXCEEDED},
     {ENFILE, "ENFILE", absl::StatusCode::kResourceExhausted,
-     v1::LIMIT_EXCEEDED},
+     v1::SOCKET_ERROR_LIMIT_EXCEEDED},
     {ENOBUFS, "ENOBUFS", absl::StatusCode::kResourceExhausted,
-     v1::LIMIT_EXCEEDED},
-    {ECANCELED, "ECANCELED", absl::StatusCode::kCancelled, v1::CANCELLED},
+     v1::SOCKET_ERROR_LIMIT_EXCEEDED},
+    {ECANCELED, "ECANCELED", absl::StatusCode::kCancelled, v1::SOCKET_ERROR_CANCELLED},
 };
 
 const ErrnoMapping* FindMapping(int os_errno) {
@@ -81,7 +81,7 @@ absl::Status SocketErrorStatus(absl::StatusCode code, v1::SocketError error,
 absl::Status ErrnoStatus(int os_errno, absl::string_view context) {
   const ErrnoMapping* m = FindMapping(os_errno);
   absl::StatusCode code = m ? m->code : absl::StatusCode::kInternal;
-  v1::SocketError error = m ? m->error : v1::INTERNAL_ERROR;
+  v1::SocketError error = m ? m->error : v1::SOCKET_ERROR_INTERNAL_ERROR;
   return SocketErrorStatus(
       code, error,
       absl::StrCat(context, context.empty() ? "" : ": ", std::strerror(os_errno)),
@@ -90,7 +90,7 @@ absl::Status ErrnoStatus(int os_errno, absl::string_view context) {
 
 v1::SocketError SocketErrorForErrno(int os_errno) {
   const ErrnoMapping* m = FindMapping(os_errno);
-  return m ? m->error : v1::INTERNAL_ERROR;
+  return m ? m->error : v1::SOCKET_ERROR_INTERNAL_ERROR;
 }
 
 std::optional<v1::ErrorDetail> GetErrorDetail(const absl::Status& status) {

@@ -11,18 +11,18 @@ namespace {
 TEST(SocketErrorTest, ErrnoMapsToCodeAndError) {
   absl::Status refused = ErrnoStatus(ECONNREFUSED, "connect 127.0.0.1:1");
   EXPECT_EQ(refused.code(), absl::StatusCode::kUnavailable);
-  EXPECT_EQ(GetSocketError(refused), v1::CONNECTION_REFUSED);
+  EXPECT_EQ(GetSocketError(refused), v1::SOCKET_ERROR_CONNECTION_REFUSED);
   EXPECT_EQ(GetErrorDetail(refused)->os_errno(), ECONNREFUSED);
   EXPECT_EQ(GetErrorDetail(refused)->os_errno_name(), "ECONNREFUSED");
   EXPECT_NE(refused.message().find("connect 127.0.0.1:1"), absl::string_view::npos);
 
   absl::Status pipe = ErrnoStatus(EPIPE, "send");
   EXPECT_EQ(pipe.code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(GetSocketError(pipe), v1::BROKEN_PIPE);
+  EXPECT_EQ(GetSocketError(pipe), v1::SOCKET_ERROR_BROKEN_PIPE);
 
   absl::Status reset = ErrnoStatus(ECONNRESET, "");
   EXPECT_EQ(reset.code(), absl::StatusCode::kUnavailable);
-  EXPECT_EQ(GetSocketError(reset), v1::CONNECTION_RESET);
+  EXPECT_EQ(GetSocketError(reset), v1::SOCKET_ERROR_CONNECTION_RESET);
 
   EXPECT_EQ(ErrnoStatus(ETIMEDOUT, "").code(),
             absl::StatusCode::kDeadlineExceeded);
@@ -31,7 +31,7 @@ TEST(SocketErrorTest, ErrnoMapsToCodeAndError) {
 TEST(SocketErrorTest, UnknownErrnoIsInternalWithItsName) {
   absl::Status status = ErrnoStatus(EIO, "read");
   EXPECT_EQ(status.code(), absl::StatusCode::kInternal);
-  EXPECT_EQ(GetSocketError(status), v1::INTERNAL_ERROR);
+  EXPECT_EQ(GetSocketError(status), v1::SOCKET_ERROR_INTERNAL_ERROR);
   EXPECT_EQ(GetErrorDetail(status)->os_errno_name(), "EIO");
 }
 
@@ -42,7 +42,7 @@ TEST(SocketErrorTest, PlainStatusHasNoDetail) {
 
 TEST(GrpcStatusTest, DetailSurvivesTheRoundTrip) {
   absl::Status original = SocketErrorStatus(
-      absl::StatusCode::kNotFound, v1::INVALID_HANDLE, "no such handle");
+      absl::StatusCode::kNotFound, v1::SOCKET_ERROR_INVALID_HANDLE, "no such handle");
   grpc::Status wire = ToGrpcStatus(original);
   EXPECT_EQ(wire.error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(wire.error_message(), "no such handle");
@@ -59,7 +59,7 @@ TEST(GrpcStatusTest, DetailSurvivesTheRoundTrip) {
   absl::Status back = FromGrpcStatus(wire);
   EXPECT_EQ(back.code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(back.message(), "no such handle");
-  EXPECT_EQ(GetSocketError(back), v1::INVALID_HANDLE);
+  EXPECT_EQ(GetSocketError(back), v1::SOCKET_ERROR_INVALID_HANDLE);
 }
 
 TEST(GrpcStatusTest, OkAndPlainStatuses) {

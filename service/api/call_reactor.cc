@@ -1,0 +1,46 @@
+#include "service/api/call_reactor.h"
+
+#include "common/grpc_status.h"
+
+namespace socketsvc {
+
+void CallReactor::SetCanceller(absl::AnyInvocable<void()> cancel) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!cancelled_) {
+      canceller_ = std::move(cancel);
+      return;
+    }
+  }
+  cancel();
+}
+
+void CallReactor::Complete(const absl::Status& status) {
+  absl::AnyInvocable<void()> dropped;
+  {
+    absl::MutexLock lock(&mu_);
+    if (completed_) return;
+    completed_ = true;
+    // Drop references to the session and the call now, not at OnDone.
+    dropped = std::move(canceller_);
+  }
+  Finish(ToGrpcStatus(status));
+}
+
+bool CallReactor::cancelled() const {
+  absl::MutexLock lock(&mu_);
+  return cancelled_;
+}
+
+void CallReactor::OnCancel() {
+  absl::AnyInvocable<void()> cancel;
+  {
+    absl::MutexLock lock(&mu_);
+    cancelled_ = true;
+    if (completed_) return;
+    cancel = std::move(canceller_);
+  }
+  if (cancel) cancel();
+}
+
+}  // namespace socketsvc

@@ -1,0 +1,255 @@
+#include "service/api/socket_service.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <optional>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "common/socket_error.h"
+#include "common/status_macros.h"
+#include "service/api/call_reactor.h"
+#include "service/api/principal.h"
+#include "service/api/timeouts.h"
+#include "service/net/connector.h"
+#include "service/net/tcp_transport.h"
+#include "service/sessions/handle.h"
+
+namespace socketsvc {
+namespace {
+
+// Longest DNS name plus room for an IPv6 literal with a zone.
+constexpr size_t kMaxHostLength = 255;
+
+absl::Status InvalidRequest(absl::string_view message) {
+  return SocketErrorStatus(absl::StatusCode::kInvalidArgument,
+                           v1::SOCKET_ERROR_INVALID_REQUEST, message);
+}
+
+template <typename Request>
+std::optional<int64_t> TimeoutOf(const Request& request) {
+  if (!request.has_timeout_ms()) return std::nullopt;
+  return request.timeout_ms();
+}
+
+// Validates a handle and finds the caller's session behind it.
+absl::StatusOr<std::shared_ptr<Session>> FindSession(
+    SessionTable& table, absl::string_view handle,
+    grpc::CallbackServerContext& context) {
+  if (handle.empty()) return InvalidRequest("handle is required");
+  // A malformed handle is reported like an unknown one: never an oracle.
+  if (!IsWellFormedHandle(handle)) {
+    return SocketErrorStatus(absl::StatusCode::kNotFound,
+                             v1::SOCKET_ERROR_INVALID_HANDLE, "no such handle");
+  }
+  return table.Find(handle, PrincipalOf(context));
+}
+
+absl::Status ValidateConnect(const v1::ConnectRequest& request) {
+  if (request.host().empty()) return InvalidRequest("host is required");
+  if (request.host().size() > kMaxHostLength ||
+      request.host().find('\0') != std::string::npos) {
+    return InvalidRequest("host is not a valid name or address");
+  }
+  switch (request.target_case()) {
+    case v1::ConnectRequest::kPort:
+      if (request.port() == 0 || request.port() > 65535) {
+        return InvalidRequest("port must be 1..65535");
+      }
+      break;
+    case v1::ConnectRequest::kService:
+      if (request.service().empty() || request.service().size() > 64 ||
+          request.service().find('\0') != std::string::npos) {
+        return InvalidRequest("service must be a service name such as \"http\"");
+      }
+      break;
+    default:
+      return InvalidRequest("port or service is required");
+  }
+  if (request.has_timeout_ms() && request.timeout_ms() == 0) {
+    return InvalidRequest(
+        "Connect cannot finish without waiting: timeout_ms must be > 0 or -1");
+  }
+  return absl::OkStatus();
+}
+
+// Low latency for request/response traffic is what callers of a socket
+// service expect; bulk senders batch anyway.
+void EnableNoDelay(boost::asio::ip::tcp::socket& socket) {
+  boost::system::error_code ignored;
+  socket.set_option(boost::asio::ip::tcp::no_delay(true), ignored);
+}
+
+}  // namespace
+
+SocketServiceImpl::SocketServiceImpl(boost::asio::any_io_executor executor,
+                                     SessionTable& table,
+                                     ServiceOptions options)
+    : executor_(std::move(executor)), table_(table), options_(options) {}
+
+grpc::ServerUnaryReactor* SocketServiceImpl::Connect(
+    grpc::CallbackServerContext* context, const v1::ConnectRequest* request,
+    v1::ConnectResponse* response) {
+  auto* reactor = new CallReactor();
+  absl::Status valid = ValidateConnect(*request);
+  absl::StatusOr<absl::Time> deadline =
+      DeadlineFromTimeout(TimeoutOf(*request), options_.max_wait, absl::Now());
+  if (!valid.ok() || !deadline.ok()) {
+    reactor->Complete(!valid.ok() ? valid : deadline.status());
+    return reactor;
+  }
+  const std::string service = request->target_case() == v1::ConnectRequest::kPort
+                                  ? absl::StrCat(request->port())
+                                  : request->service();
+  auto connector = Connector::Create(
+      executor_, request->host(), service,
+      [this, reactor, response, principal = PrincipalOf(*context)](
+          absl::StatusOr<boost::asio::ip::tcp::socket> socket) {
+        if (!socket.ok()) return reactor->Complete(socket.status());
+        EnableNoDelay(*socket);
+        absl::StatusOr<std::shared_ptr<Session>> session = table_.Create(
+            principal, std::make_unique<TcpTransport>(std::move(*socket)));
+        if (!session.ok()) return reactor->Complete(session.status());
+        if (reactor->cancelled()) {
+          // Nobody will learn this handle: do not leave it behind.
+          (*session)->Shutdown();
+          return reactor->Complete(absl::CancelledError("cancelled"));
+        }
+        (*session)->GetInfo([reactor, response, handle = (*session)->handle()](
+                                absl::StatusOr<v1::SocketInfo> info) {
+          if (!info.ok()) return reactor->Complete(info.status());
+          response->set_handle(handle);
+          response->set_local_address(info->local_address());
+          response->set_local_port(info->local_port());
+          response->set_remote_address(info->remote_address());
+          response->set_remote_port(info->remote_port());
+          reactor->Complete(absl::OkStatus());
+        });
+      });
+  reactor->SetCanceller([connector] { connector->Cancel(); });
+  connector->Start(*deadline);
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* SocketServiceImpl::Send(
+    grpc::CallbackServerContext* context, const v1::SendRequest* request,
+    v1::SendResponse* response) {
+  auto* reactor = new CallReactor();
+  absl::StatusOr<std::shared_ptr<Session>> session =
+      FindSession(table_, request->handle(), *context);
+  absl::StatusOr<absl::Time> deadline =
+      DeadlineFromTimeout(TimeoutOf(*request), options_.max_wait, absl::Now());
+  absl::Status status = !session.ok() ? session.status() : deadline.status();
+  if (status.ok() && request->data().size() > options_.max_send_bytes) {
+    status = SocketErrorStatus(
+        absl::StatusCode::kResourceExhausted, v1::SOCKET_ERROR_LIMIT_EXCEEDED,
+        absl::StrCat("data is ", request->data().size(),
+                     " bytes; one Send takes at most ", options_.max_send_bytes));
+  }
+  if (!status.ok()) {
+    reactor->Complete(status);
+    return reactor;
+  }
+  auto call = std::make_shared<SendCall>(
+      request->data(), *deadline,
+      [reactor, response](absl::StatusOr<SendResult> result) {
+        if (!result.ok()) return reactor->Complete(result.status());
+        response->set_bytes_sent(result->bytes_sent);
+        response->set_timed_out(result->timed_out);
+        reactor->Complete(absl::OkStatus());
+      });
+  reactor->SetCanceller([session = *session, call] { session->Cancel(call); });
+  (*session)->StartSend(call);
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* SocketServiceImpl::Receive(
+    grpc::CallbackServerContext* context, const v1::ReceiveRequest* request,
+    v1::ReceiveResponse* response) {
+  auto* reactor = new CallReactor();
+  absl::StatusOr<std::shared_ptr<Session>> session =
+      FindSession(table_, request->handle(), *context);
+  absl::StatusOr<absl::Time> deadline =
+      DeadlineFromTimeout(TimeoutOf(*request), options_.max_wait, absl::Now());
+  absl::Status status = !session.ok() ? session.status() : deadline.status();
+  // Larger requests are lowered, not refused: Receive may return less anyway.
+  const uint32_t max_bytes =
+      request->max_bytes() == 0
+          ? options_.default_receive_bytes
+          : std::min(request->max_bytes(), options_.max_receive_bytes);
+  const uint32_t min_bytes = std::max<uint32_t>(request->min_bytes(), 1);
+  if (status.ok() && min_bytes > max_bytes) {
+    status = InvalidRequest(absl::StrCat("min_bytes ", min_bytes,
+                                         " exceeds max_bytes ", max_bytes));
+  }
+  if (!status.ok()) {
+    reactor->Complete(status);
+    return reactor;
+  }
+  auto call = std::make_shared<ReceiveCall>(
+      max_bytes, min_bytes, *deadline,
+      [reactor, response](absl::StatusOr<ReceiveResult> result) {
+        if (!result.ok()) return reactor->Complete(result.status());
+        response->set_data(std::move(result->data));
+        response->set_eof(result->eof);
+        response->set_timed_out(result->timed_out);
+        reactor->Complete(absl::OkStatus());
+      });
+  reactor->SetCanceller([session = *session, call] { session->Cancel(call); });
+  (*session)->StartReceive(call);
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* SocketServiceImpl::Close(
+    grpc::CallbackServerContext* context, const v1::CloseRequest* request,
+    v1::CloseResponse* response) {
+  auto* reactor = new CallReactor();
+  absl::StatusOr<std::shared_ptr<Session>> session =
+      FindSession(table_, request->handle(), *context);
+  absl::StatusOr<absl::Time> deadline = DeadlineFromTimeout(
+      TimeoutOf(*request), options_.close_drain_timeout, absl::Now());
+  absl::Status status = !session.ok() ? session.status() : deadline.status();
+  if (status.ok() && !v1::CloseMode_IsValid(request->mode())) {
+    status = InvalidRequest(
+        absl::StrCat("mode ", request->mode(),
+                     " is not one of COMPLETE, PARTIAL, ABORT, DISCARD"));
+  }
+  if (!status.ok()) {
+    reactor->Complete(status);
+    return reactor;
+  }
+  auto call = std::make_shared<CloseCall>(
+      request->mode(), *deadline,
+      [reactor, response](absl::StatusOr<CloseResult> result) {
+        if (!result.ok()) return reactor->Complete(result.status());
+        response->set_released(result->released);
+        response->set_drained_bytes(result->drained_bytes);
+        response->set_drain_timed_out(result->drain_timed_out);
+        reactor->Complete(absl::OkStatus());
+      });
+  reactor->SetCanceller([session = *session, call] { session->Cancel(call); });
+  (*session)->StartClose(call);
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* SocketServiceImpl::GetInfo(
+    grpc::CallbackServerContext* context, const v1::GetInfoRequest* request,
+    v1::SocketInfo* response) {
+  auto* reactor = new CallReactor();
+  absl::StatusOr<std::shared_ptr<Session>> session =
+      FindSession(table_, request->handle(), *context);
+  if (!session.ok()) {
+    reactor->Complete(session.status());
+    return reactor;
+  }
+  (*session)->GetInfo(
+      [reactor, response](absl::StatusOr<v1::SocketInfo> info) {
+        if (!info.ok()) return reactor->Complete(info.status());
+        *response = std::move(*info);
+        reactor->Complete(absl::OkStatus());
+      });
+  return reactor;
+}
+
+}  // namespace socketsvc

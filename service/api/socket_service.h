@@ -1,0 +1,63 @@
+// gRPC edge of socketd: SocketService over the callback API.
+//
+// Each handler validates its request, finds the caller's session, starts the
+// operation and returns; the operation completes the RPC later from the
+// session's strand. No handler blocks and no pending call holds a thread.
+// Thread-safe.
+#ifndef SOCKETSVC_SERVICE_API_SOCKET_SERVICE_H_
+#define SOCKETSVC_SERVICE_API_SOCKET_SERVICE_H_
+
+#include <cstdint>
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include "absl/time/time.h"
+#include "service/sessions/session_table.h"
+#include "socketsvc/v1/sockets.grpc.pb.h"
+
+namespace socketsvc {
+
+struct ServiceOptions {
+  // Wait limit of a blocking call that gives no timeout_ms.
+  absl::Duration max_wait = absl::Minutes(5);
+  // Drain limit of Close(COMPLETE) when it gives no timeout_ms.
+  absl::Duration close_drain_timeout = absl::Seconds(10);
+  // Receive with max_bytes 0 reads up to this much.
+  uint32_t default_receive_bytes = 64 * 1024;
+  // Receive never returns more than this.
+  uint32_t max_receive_bytes = 4 * 1024 * 1024;
+  // Send refuses larger data with RESOURCE_EXHAUSTED.
+  uint32_t max_send_bytes = 4 * 1024 * 1024;
+};
+
+class SocketServiceImpl final : public v1::SocketService::CallbackService {
+ public:
+  // `executor` runs socket I/O; `table` must outlive the service.
+  SocketServiceImpl(boost::asio::any_io_executor executor, SessionTable& table,
+                    ServiceOptions options);
+
+  grpc::ServerUnaryReactor* Connect(grpc::CallbackServerContext* context,
+                                    const v1::ConnectRequest* request,
+                                    v1::ConnectResponse* response) override;
+  grpc::ServerUnaryReactor* Send(grpc::CallbackServerContext* context,
+                                 const v1::SendRequest* request,
+                                 v1::SendResponse* response) override;
+  grpc::ServerUnaryReactor* Receive(grpc::CallbackServerContext* context,
+                                    const v1::ReceiveRequest* request,
+                                    v1::ReceiveResponse* response) override;
+  grpc::ServerUnaryReactor* Close(grpc::CallbackServerContext* context,
+                                  const v1::CloseRequest* request,
+                                  v1::CloseResponse* response) override;
+  grpc::ServerUnaryReactor* GetInfo(grpc::CallbackServerContext* context,
+                                    const v1::GetInfoRequest* request,
+                                    v1::SocketInfo* response) override;
+
+ private:
+  boost::asio::any_io_executor executor_;
+  SessionTable& table_;
+  const ServiceOptions options_;
+};
+
+}  // namespace socketsvc
+
+#endif  // SOCKETSVC_SERVICE_API_SOCKET_SERVICE_H_

@@ -1,0 +1,95 @@
+// socketd: sockets as a service. `socketd --help` lists every flag.
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "service/server.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
+          "gRPC listen address HOST:PORT (port 0 picks a free port, printed at "
+          "start).");
+ABSL_FLAG(int, io_threads, 2,
+          "Threads running socket I/O. Pending calls hold no thread.");
+ABSL_FLAG(std::string, replica_id, "1",
+          "This replica's name in handles (s<replica_id>.<random>): 1-16 "
+          "lowercase letters or digits.");
+ABSL_FLAG(int64_t, max_wait_ms, 300000,
+          "Longest wait of a Send/Receive/Connect that gives no timeout_ms "
+          "(the gRPC deadline may end it sooner).");
+ABSL_FLAG(int64_t, close_drain_timeout_ms, 10000,
+          "How long Close(COMPLETE) drains the peer's data when it gives no "
+          "timeout_ms.");
+ABSL_FLAG(uint32_t, default_receive_bytes, 64 * 1024,
+          "Receive's max_bytes when the call leaves it 0.");
+ABSL_FLAG(uint32_t, max_receive_bytes, 4 * 1024 * 1024,
+          "Most bytes one Receive returns; larger max_bytes are lowered.");
+ABSL_FLAG(uint32_t, max_send_bytes, 4 * 1024 * 1024,
+          "Most bytes one Send takes; larger ones fail RESOURCE_EXHAUSTED.");
+ABSL_FLAG(uint32_t, max_queued_calls, 16,
+          "Calls of one direction that may wait behind the running one on a "
+          "handle; more fail RESOURCE_EXHAUSTED/HANDLE_BUSY.");
+ABSL_FLAG(int64_t, shutdown_grace_ms, 5000,
+          "On SIGTERM/SIGINT, how long in-flight calls may finish before they "
+          "are cancelled and every socket is aborted.");
+
+namespace {
+
+socketsvc::ServerOptions OptionsFromFlags() {
+  socketsvc::ServerOptions options;
+  options.listen = absl::GetFlag(FLAGS_listen);
+  options.io_threads = absl::GetFlag(FLAGS_io_threads);
+  options.replica_id = absl::GetFlag(FLAGS_replica_id);
+  options.service.max_wait = absl::Milliseconds(absl::GetFlag(FLAGS_max_wait_ms));
+  options.service.close_drain_timeout =
+      absl::Milliseconds(absl::GetFlag(FLAGS_close_drain_timeout_ms));
+  options.service.default_receive_bytes =
+      absl::GetFlag(FLAGS_default_receive_bytes);
+  options.service.max_receive_bytes = absl::GetFlag(FLAGS_max_receive_bytes);
+  options.service.max_send_bytes = absl::GetFlag(FLAGS_max_send_bytes);
+  options.session.max_queued_calls = absl::GetFlag(FLAGS_max_queued_calls);
+  return options;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "socketd holds TCP sockets for gRPC callers.\n"
+      "Usage: socketd [--listen=127.0.0.1:50051] [flags]");
+  absl::ParseCommandLine(argc, argv);
+
+  // A peer that resets must never kill the service.
+  signal(SIGPIPE, SIG_IGN);
+  // Every thread started from here on inherits the mask; main waits for the
+  // signals below synchronously.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  absl::StatusOr<std::unique_ptr<socketsvc::SocketServer>> server =
+      socketsvc::SocketServer::Start(OptionsFromFlags());
+  if (!server.ok()) {
+    std::cerr << "socketd: " << server.status().message() << std::endl;
+    return 1;
+  }
+  const std::string listen = absl::GetFlag(FLAGS_listen);
+  std::cerr << "socketd: listening on "
+            << listen.substr(0, listen.rfind(':')) << ":" << (*server)->port()
+            << std::endl;
+
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  std::cerr << "socketd: signal " << signal_number << ", shutting down"
+            << std::endl;
+  (*server)->Shutdown(
+      absl::Milliseconds(absl::GetFlag(FLAGS_shutdown_grace_ms)));
+  return 0;
+}

@@ -1,0 +1,67 @@
+// socketd as an object: the I/O thread pool, the session table and the gRPC
+// server, started and stopped together. main.cc runs one; end-to-end tests
+// run one in-process on port 0. Thread-safe.
+#ifndef SOCKETSVC_SERVICE_SERVER_H_
+#define SOCKETSVC_SERVICE_SERVER_H_
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <grpcpp/server.h>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "service/api/socket_service.h"
+#include "service/sessions/session_table.h"
+
+namespace socketsvc {
+
+struct ServerOptions {
+  // host:port for gRPC; port 0 picks a free one (see SocketServer::port()).
+  std::string listen = "127.0.0.1:50051";
+  // Threads running socket I/O; pending calls hold none of them.
+  int io_threads = 2;
+  // Prefix of this replica's handles ("s1.…").
+  std::string replica_id = "1";
+  ServiceOptions service;
+  SessionLimits session;
+};
+
+class SocketServer {
+ public:
+  static absl::StatusOr<std::unique_ptr<SocketServer>> Start(
+      ServerOptions options);
+  ~SocketServer();
+
+  // The bound gRPC port.
+  int port() const { return port_; }
+  // Number of live sessions.
+  size_t session_count() const { return table_.size(); }
+
+  // Stops taking calls, gives in-flight calls `grace` to finish, aborts every
+  // session and stops the I/O threads. Idempotent.
+  void Shutdown(absl::Duration grace) ABSL_LOCKS_EXCLUDED(mu_);
+
+ private:
+  explicit SocketServer(const ServerOptions& options);
+
+  boost::asio::io_context io_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type>
+      work_;
+  SessionTable table_;
+  SocketServiceImpl service_;
+  std::unique_ptr<grpc::Server> grpc_server_;
+  std::vector<std::thread> io_threads_;
+  int port_ = 0;
+  absl::Mutex mu_;
+  bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace socketsvc
+
+#endif  // SOCKETSVC_SERVICE_SERVER_H_

@@ -1,0 +1,136 @@
+// One connected socket owned by socketd on behalf of a caller.
+//
+// A Session serializes everything on its own Asio strand: queued Receive,
+// Send and Close calls, readiness waits and deadline timers. One Send and one
+// Receive run at once (TCP is full duplex); further calls of the same
+// direction wait in arrival order. Nothing is buffered beyond the kernel's,
+// except the bytes of a Receive cancelled after it had read some, which the
+// next Receive returns first.
+//
+// Thread-safe: public methods may be called from any thread; they post to
+// the strand. Completions run on the strand and must not block.
+#ifndef SOCKETSVC_SERVICE_SESSIONS_SESSION_H_
+#define SOCKETSVC_SERVICE_SESSIONS_SESSION_H_
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/strand.hpp>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "service/net/transport.h"
+#include "service/sessions/pending_call.h"
+#include "socketsvc/v1/sockets.pb.h"
+
+namespace socketsvc {
+
+struct SessionLimits {
+  // Calls of one direction that may wait behind the running one.
+  size_t max_queued_calls = 16;
+};
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  using Strand = boost::asio::strand<boost::asio::any_io_executor>;
+
+  Session(std::string handle, std::string owner,
+          std::unique_ptr<Transport> transport, SessionLimits limits);
+  ~Session();
+
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  const std::string& handle() const { return handle_; }
+  const std::string& owner() const { return owner_; }
+
+  // Runs once, on the strand, when the session is released (Close or
+  // Shutdown), so that its table can forget it.
+  void SetReleaseHook(absl::AnyInvocable<void()> hook);
+
+  // Queue a call; its completion runs exactly once on the strand.
+  void StartReceive(std::shared_ptr<ReceiveCall> call);
+  void StartSend(std::shared_ptr<SendCall> call);
+  void StartClose(std::shared_ptr<CloseCall> call);
+  void GetInfo(absl::AnyInvocable<void(absl::StatusOr<v1::SocketInfo>)> done);
+
+  // Finishes `call` with CANCELLED if it is still pending. Bytes a Receive
+  // had already read are kept for the next Receive.
+  void Cancel(std::shared_ptr<PendingCall> call);
+
+  // Aborts the connection and fails every pending call (socketd stopping).
+  void Shutdown();
+
+ private:
+  // --- strand only, session.cc ---
+  v1::SocketState CurrentState() const;
+  void FillInfo(v1::SocketInfo& info) const;
+  void ArmDeadline(const std::shared_ptr<PendingCall>& call);
+  void OnDeadline(const std::shared_ptr<PendingCall>& call);
+  void CancelOnStrand(const std::shared_ptr<PendingCall>& call);
+  void FailAllReceives(const absl::Status& status);
+  void FailAllSends(const absl::Status& status);
+  void Release();
+  void NoteActivity() { last_activity_ = absl::Now(); }
+  absl::Status ReleasedStatus() const;
+
+  // --- strand only, session_io.cc ---
+  void EnqueueReceive(std::shared_ptr<ReceiveCall> call);
+  void EnqueueSend(std::shared_ptr<SendCall> call);
+  void PumpReceives();
+  // Returns false if the head call must wait for readability.
+  bool ServiceReceive(ReceiveCall& call);
+  void PumpSends();
+  bool ServiceSend(SendCall& call);
+  void WaitReadable();
+  void WaitWritable();
+  void OnReadable();
+  void MarkBroken(const absl::Status& status);
+
+  // --- strand only, session_close.cc ---
+  void CloseOnStrand(std::shared_ptr<CloseCall> call);
+  void ClosePartial(CloseCall& call);
+  void BeginDrain(std::shared_ptr<CloseCall> call);
+  void PumpDrain();
+  void FinishDrain(bool timed_out);
+  void ReleaseNow(CloseCall& call);
+
+  const std::string handle_;
+  const std::string owner_;
+  const SessionLimits limits_;
+  const absl::Time created_;
+  Strand strand_;
+  std::unique_ptr<Transport> transport_;
+
+  // Addresses, captured at creation: a reset socket no longer reports them.
+  std::string local_address_;
+  uint16_t local_port_ = 0;
+  std::string remote_address_;
+  uint16_t remote_port_ = 0;
+
+  // Everything below is touched on strand_ only.
+  std::deque<std::shared_ptr<ReceiveCall>> receives_;
+  std::deque<std::shared_ptr<SendCall>> sends_;
+  std::shared_ptr<CloseCall> draining_close_;
+  // Bytes read by a cancelled Receive, returned first by the next one.
+  std::string unclaimed_;
+  bool read_wait_armed_ = false;
+  bool write_wait_armed_ = false;
+  bool send_shut_ = false;
+  bool peer_eof_ = false;
+  bool released_ = false;
+  // The error that broke the connection; later calls see it again.
+  absl::Status broken_;
+  uint64_t bytes_sent_ = 0;
+  uint64_t bytes_received_ = 0;
+  absl::Time last_activity_;
+  absl::AnyInvocable<void()> release_hook_;
+};
+
+}  // namespace socketsvc
+
+#endif  // SOCKETSVC_SERVICE_SESSIONS_SESSION_H_

@@ -1,0 +1,121 @@
+// Close modes (see the session lifecycle in ARCHITECTURE.md):
+//   COMPLETE: shutdown(WR), read and discard until EOF or the timeout, release.
+//   PARTIAL:  shutdown(WR); the handle stays; a second Close releases.
+//   ABORT:    RST (SO_LINGER 0), release at once.
+//   DISCARD:  release at once: no drain, no forced RST.
+#include "common/socket_error.h"
+#include "service/sessions/session.h"
+
+namespace socketsvc {
+namespace {
+
+// Reads that drain a closing socket are discarded in chunks of this size.
+constexpr size_t kDrainChunk = 64 * 1024;
+
+absl::Status ClosedByCloseStatus() {
+  return SocketErrorStatus(absl::StatusCode::kAborted, v1::SOCKET_ERROR_NOT_CONNECTED,
+                           "the handle was closed while the call was pending");
+}
+
+}  // namespace
+
+void Session::CloseOnStrand(std::shared_ptr<CloseCall> call) {
+  if (call->finished()) return;  // Cancelled before it arrived.
+  if (released_) return call->Finish(ReleasedStatus());
+  switch (call->mode) {
+    case v1::CLOSE_MODE_ABORT:
+      transport_->Abort();
+      return ReleaseNow(*call);
+    case v1::CLOSE_MODE_DISCARD:
+      return ReleaseNow(*call);
+    case v1::CLOSE_MODE_PARTIAL:
+      // A second Close releases, whatever its mode.
+      if (!send_shut_) return ClosePartial(*call);
+      return BeginDrain(std::move(call));
+    default:
+      return BeginDrain(std::move(call));
+  }
+}
+
+void Session::ClosePartial(CloseCall& call) {
+  if (draining_close_) {
+    return call.Finish(SocketErrorStatus(absl::StatusCode::kFailedPrecondition,
+                                         v1::SOCKET_ERROR_NOT_CONNECTED,
+                                         "the handle is being closed"));
+  }
+  FailAllSends(SocketErrorStatus(
+      absl::StatusCode::kFailedPrecondition, v1::SOCKET_ERROR_BROKEN_PIPE,
+      "the sending side was closed by Close(PARTIAL)", EPIPE));
+  send_shut_ = true;
+  if (absl::Status status = transport_->ShutdownSend(); !status.ok()) {
+    MarkBroken(status);
+  }
+  call.Finish(CloseResult{/*released=*/false, 0, false});
+}
+
+void Session::BeginDrain(std::shared_ptr<CloseCall> call) {
+  if (draining_close_) {
+    // Two COMPLETE closes at once: the first one releases the handle.
+    return call->Finish(SocketErrorStatus(absl::StatusCode::kFailedPrecondition,
+                                          v1::SOCKET_ERROR_NOT_CONNECTED,
+                                          "the handle is already being closed"));
+  }
+  FailAllReceives(ClosedByCloseStatus());
+  FailAllSends(ClosedByCloseStatus());
+  // Bytes nobody claimed count as drained: the caller chose not to read them.
+  call->result.drained_bytes = unclaimed_.size();
+  unclaimed_.clear();
+  if (!send_shut_) {
+    send_shut_ = true;
+    if (absl::Status status = transport_->ShutdownSend(); !status.ok()) {
+      MarkBroken(status);
+    }
+  }
+  draining_close_ = call;
+  ArmDeadline(call);
+  PumpDrain();
+}
+
+void Session::PumpDrain() {
+  if (!draining_close_) return;
+  std::string scratch;
+  while (!peer_eof_ && broken_.ok()) {
+    scratch.clear();
+    absl::StatusOr<IoProgress> progress =
+        transport_->TryRead(scratch, kDrainChunk);
+    if (!progress.ok()) {
+      MarkBroken(progress.status());
+      break;
+    }
+    draining_close_->result.drained_bytes += progress->bytes;
+    bytes_received_ += progress->bytes;
+    if (progress->eof) peer_eof_ = true;
+    if (progress->would_block) {
+      if (draining_close_->deadline() == absl::InfinitePast()) break;
+      return WaitReadable();
+    }
+  }
+  FinishDrain(/*timed_out=*/!peer_eof_ && broken_.ok());
+}
+
+void Session::FinishDrain(bool timed_out) {
+  std::shared_ptr<CloseCall> call = std::move(draining_close_);
+  if (!call) return;
+  call->result.drain_timed_out = timed_out;
+  ReleaseNow(*call);
+}
+
+void Session::ReleaseNow(CloseCall& call) {
+  FailAllReceives(ClosedByCloseStatus());
+  FailAllSends(ClosedByCloseStatus());
+  if (auto other = std::move(draining_close_)) {
+    // An ABORT or DISCARD overtook a draining COMPLETE: both succeed.
+    other->result.released = true;
+    other->Finish(other->result);
+  }
+  call.result.released = true;
+  Release();
+  call.Finish(call.result);
+}
+
+}  // namespace socketsvc
