@@ -1,0 +1,187 @@
+#include "client/client.h"
+
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+
+#include <algorithm>
+#include <string>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "common/grpc_status.h"
+#include "common/socket_error.h"
+
+namespace socketsvc {
+namespace {
+
+absl::Status CancelledStatus(absl::string_view message) {
+  return SocketErrorStatus(absl::StatusCode::kCancelled,
+                           v1::SOCKET_ERROR_CANCELLED, message);
+}
+
+absl::Status EmptyHandleStatus() {
+  return SocketErrorStatus(absl::StatusCode::kInvalidArgument,
+                           v1::SOCKET_ERROR_INVALID_REQUEST, "handle is empty");
+}
+
+}  // namespace
+
+// --- CancelToken -------------------------------------------------------------
+
+void CancelToken::Cancel() {
+  absl::MutexLock lock(&mu_);
+  cancelled_ = true;
+  // TryCancel is thread-safe and does not call back into this token; holding
+  // mu_ keeps each context alive (its call unregisters under mu_ first).
+  for (grpc::ClientContext* context : contexts_) context->TryCancel();
+}
+
+bool CancelToken::cancelled() const {
+  absl::MutexLock lock(&mu_);
+  return cancelled_;
+}
+
+bool CancelToken::Register(grpc::ClientContext* context) {
+  absl::MutexLock lock(&mu_);
+  if (cancelled_) return false;
+  contexts_.push_back(context);
+  return true;
+}
+
+void CancelToken::Unregister(grpc::ClientContext* context) {
+  absl::MutexLock lock(&mu_);
+  auto it = std::find(contexts_.begin(), contexts_.end(), context);
+  if (it != contexts_.end()) contexts_.erase(it);
+}
+
+// --- Client ------------------------------------------------------------------
+
+Client::Client(std::shared_ptr<v1::SocketService::StubInterface> stub)
+    : stub_(std::move(stub)) {}
+
+Client Client::Create(absl::string_view target) {
+  return FromChannel(grpc::CreateChannel(std::string(target),
+                                         grpc::InsecureChannelCredentials()));
+}
+
+Client Client::FromChannel(std::shared_ptr<grpc::ChannelInterface> channel) {
+  return Client(v1::SocketService::NewStub(std::move(channel)));
+}
+
+template <typename Response, typename Rpc>
+absl::StatusOr<Response> Client::Invoke(const CallOptions& options, Rpc rpc) {
+  grpc::ClientContext context;
+  if (options.rpc_timeout != absl::InfiniteDuration()) {
+    context.set_deadline(absl::ToChronoTime(absl::Now() + options.rpc_timeout));
+  }
+  if (options.wait_for_ready) context.set_wait_for_ready(true);
+
+  CancelToken* token = options.cancel.get();
+  if (token != nullptr && !token->Register(&context)) {
+    return CancelledStatus("cancelled before the call started");
+  }
+  Response response;
+  grpc::Status status = rpc(&context, &response);
+  if (token != nullptr) token->Unregister(&context);
+
+  if (status.ok()) return response;
+  absl::Status result = FromGrpcStatus(status);
+  // A call cancelled by the token ends on the client side, without socketd's
+  // detail; add the SocketError so callers can test for it uniformly.
+  if (result.code() == absl::StatusCode::kCancelled && token != nullptr &&
+      token->cancelled() && !GetErrorDetail(result).has_value()) {
+    return CancelledStatus(result.message());
+  }
+  return result;
+}
+
+absl::StatusOr<v1::ConnectResponse> Client::Connect(
+    absl::string_view host, uint32_t port, std::optional<int64_t> timeout_ms,
+    const CallOptions& options) const {
+  if (port > 65535) {
+    return SocketErrorStatus(absl::StatusCode::kInvalidArgument,
+                             v1::SOCKET_ERROR_INVALID_REQUEST,
+                             absl::StrCat("port ", port, " is out of range"));
+  }
+  v1::ConnectRequest request;
+  request.set_host(std::string(host));
+  request.set_port(port);
+  if (timeout_ms.has_value()) request.set_timeout_ms(*timeout_ms);
+  return Invoke<v1::ConnectResponse>(
+      options,
+      [&](grpc::ClientContext* context, v1::ConnectResponse* response) {
+        return stub_->Connect(context, request, response);
+      });
+}
+
+absl::StatusOr<v1::ConnectResponse> Client::ConnectService(
+    absl::string_view host, absl::string_view service_name,
+    std::optional<int64_t> timeout_ms, const CallOptions& options) const {
+  v1::ConnectRequest request;
+  request.set_host(std::string(host));
+  request.set_service(std::string(service_name));
+  if (timeout_ms.has_value()) request.set_timeout_ms(*timeout_ms);
+  return Invoke<v1::ConnectResponse>(
+      options,
+      [&](grpc::ClientContext* context, v1::ConnectResponse* response) {
+        return stub_->Connect(context, request, response);
+      });
+}
+
+absl::StatusOr<v1::SendResponse> Client::Send(
+    absl::string_view handle, absl::string_view data,
+    std::optional<int64_t> timeout_ms, const CallOptions& options) const {
+  if (handle.empty()) return EmptyHandleStatus();
+  v1::SendRequest request;
+  request.set_handle(std::string(handle));
+  request.set_data(std::string(data));
+  if (timeout_ms.has_value()) request.set_timeout_ms(*timeout_ms);
+  return Invoke<v1::SendResponse>(
+      options, [&](grpc::ClientContext* context, v1::SendResponse* response) {
+        return stub_->Send(context, request, response);
+      });
+}
+
+absl::StatusOr<v1::ReceiveResponse> Client::Receive(
+    absl::string_view handle, uint32_t max_bytes, uint32_t min_bytes,
+    std::optional<int64_t> timeout_ms, const CallOptions& options) const {
+  if (handle.empty()) return EmptyHandleStatus();
+  v1::ReceiveRequest request;
+  request.set_handle(std::string(handle));
+  request.set_max_bytes(max_bytes);
+  request.set_min_bytes(min_bytes);
+  if (timeout_ms.has_value()) request.set_timeout_ms(*timeout_ms);
+  return Invoke<v1::ReceiveResponse>(
+      options,
+      [&](grpc::ClientContext* context, v1::ReceiveResponse* response) {
+        return stub_->Receive(context, request, response);
+      });
+}
+
+absl::StatusOr<v1::CloseResponse> Client::Close(
+    absl::string_view handle, v1::CloseMode mode,
+    std::optional<int64_t> timeout_ms, const CallOptions& options) const {
+  if (handle.empty()) return EmptyHandleStatus();
+  v1::CloseRequest request;
+  request.set_handle(std::string(handle));
+  request.set_mode(mode);
+  if (timeout_ms.has_value()) request.set_timeout_ms(*timeout_ms);
+  return Invoke<v1::CloseResponse>(
+      options, [&](grpc::ClientContext* context, v1::CloseResponse* response) {
+        return stub_->Close(context, request, response);
+      });
+}
+
+absl::StatusOr<v1::SocketInfo> Client::GetInfo(
+    absl::string_view handle, const CallOptions& options) const {
+  if (handle.empty()) return EmptyHandleStatus();
+  v1::GetInfoRequest request;
+  request.set_handle(std::string(handle));
+  return Invoke<v1::SocketInfo>(
+      options, [&](grpc::ClientContext* context, v1::SocketInfo* response) {
+        return stub_->GetInfo(context, request, response);
+      });
+}
+
+}  // namespace socketsvc

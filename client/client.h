@@ -1,0 +1,166 @@
+// C++ SDK for socketd: one method per SocketService RPC, returning
+// absl::StatusOr.
+//
+//   socketsvc::Client client = socketsvc::Client::Create("127.0.0.1:50051");
+//   absl::StatusOr<v1::ConnectResponse> conn = client.Connect("example.com",
+//   80); if (!conn.ok()) {
+//     // GetSocketError(conn.status()) == v1::SOCKET_ERROR_CONNECTION_REFUSED,
+//     // socketsvc::GetErrorDetail(conn.status())->os_errno() == ECONNREFUSED
+//   }
+//   client.Send(conn->handle(), "GET / HTTP/1.0\r\n\r\n");
+//   auto reply = client.Receive(conn->handle(), 65536, 1, /*timeout_ms=*/5000);
+//
+// Every failure comes back through socketsvc::FromGrpcStatus, so the socket
+// error detail socketd attached (SocketError + errno) is readable with
+// GetSocketError()/GetErrorDetail() from common/socket_error.h. A failure with
+// no detail came from gRPC itself, e.g. UNAVAILABLE when socketd cannot be
+// reached or DEADLINE_EXCEEDED when CallOptions::rpc_timeout passed.
+//
+// Timeouts: the socket-level `timeout_ms` arguments are sent as given
+// (unset / 0 / -1 / > 0, see sockets.proto); CallOptions::rpc_timeout bounds
+// the RPC as a whole (the gRPC deadline). socketd honours both.
+#ifndef SOCKETSVC_CLIENT_CLIENT_H_
+#define SOCKETSVC_CLIENT_CLIENT_H_
+
+#include <grpcpp/channel.h>
+#include <grpcpp/client_context.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "socketsvc/v1/sockets.grpc.pb.h"
+
+namespace socketsvc {
+
+// Cancels RPCs from another thread. Pass it in CallOptions::cancel; Cancel()
+// then calls grpc::ClientContext::TryCancel() on every call currently running
+// with this token, and every later call with it fails at once without
+// reaching socketd. A cancelled call returns absl::StatusCode::kCancelled with
+// SocketError SOCKET_ERROR_CANCELLED. Cancellation is sticky: make a new token
+// per operation you may want to cancel.
+//
+// Thread-safe. Create with std::make_shared<CancelToken>().
+class CancelToken {
+ public:
+  CancelToken() = default;
+  CancelToken(const CancelToken&) = delete;
+  CancelToken& operator=(const CancelToken&) = delete;
+
+  // Cancels the calls running with this token and all later ones. Returns at
+  // once; the cancelled calls return on their own threads shortly after.
+  void Cancel() ABSL_LOCKS_EXCLUDED(mu_);
+
+  bool cancelled() const ABSL_LOCKS_EXCLUDED(mu_);
+
+ private:
+  friend class Client;
+
+  // Tracks `context` until Unregister(); false (and not tracked) if the token
+  // is already cancelled.
+  bool Register(grpc::ClientContext* context) ABSL_LOCKS_EXCLUDED(mu_);
+  void Unregister(grpc::ClientContext* context) ABSL_LOCKS_EXCLUDED(mu_);
+
+  mutable absl::Mutex mu_;
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+  // Contexts of the calls in flight; not owned. A context is unregistered
+  // before its call returns, so Cancel() never touches a dead context.
+  std::vector<grpc::ClientContext*> contexts_ ABSL_GUARDED_BY(mu_);
+};
+
+// Per-call options; every Client method takes one (default: no limit).
+struct CallOptions {
+  // gRPC deadline of the call, counted from when the method is called.
+  // InfiniteDuration(): no deadline (socketd still applies its own caps).
+  absl::Duration rpc_timeout = absl::InfiniteDuration();
+  // If set, Cancel() on it cancels this call (see CancelToken).
+  std::shared_ptr<CancelToken> cancel;
+  // Wait for socketd to become reachable instead of failing fast with
+  // UNAVAILABLE (bounded by rpc_timeout). Useful while socketd starts.
+  bool wait_for_ready = false;
+};
+
+// A client of one socketd (or a load-balanced set of replicas) behind one
+// stub. Cheap to copy: copies share the stub and channel.
+//
+// Thread-safe: any number of threads may call any methods concurrently, also
+// on the same handle (socketd orders same-direction calls on one handle; one
+// Send and one Receive may run at once).
+class Client {
+ public:
+  using CallOptions = ::socketsvc::CallOptions;
+
+  // Wraps `stub`, e.g. a fake in tests. `stub` must not be null.
+  explicit Client(std::shared_ptr<v1::SocketService::StubInterface> stub);
+
+  // A client over a new insecure channel to `target` ("host:port",
+  // "unix:/path", "dns:///name:port"). Connects lazily: an unreachable socketd
+  // shows up as UNAVAILABLE on the first call.
+  static Client Create(absl::string_view target);
+
+  // A client over an existing channel (secure, in-process, custom args...).
+  static Client FromChannel(std::shared_ptr<grpc::ChannelInterface> channel);
+
+  // Connects to `host`:`port` (port 1..65535).
+  absl::StatusOr<v1::ConnectResponse> Connect(
+      absl::string_view host, uint32_t port,
+      std::optional<int64_t> timeout_ms = std::nullopt,
+      const CallOptions& options = {}) const;
+
+  // Connects to `host` at the port of `service_name` ("http", "smtp"),
+  // resolved by socketd.
+  absl::StatusOr<v1::ConnectResponse> ConnectService(
+      absl::string_view host, absl::string_view service_name,
+      std::optional<int64_t> timeout_ms = std::nullopt,
+      const CallOptions& options = {}) const;
+
+  // Writes all of `data`, or as much as `timeout_ms` allows (then
+  // SendResponse::timed_out is set and bytes_sent < data.size()).
+  absl::StatusOr<v1::SendResponse> Send(
+      absl::string_view handle, absl::string_view data,
+      std::optional<int64_t> timeout_ms = std::nullopt,
+      const CallOptions& options = {}) const;
+
+  // Reads between `min_bytes` (0 means 1) and `max_bytes` (0 means socketd's
+  // default) bytes; ReceiveResponse::eof / timed_out tell why it answered
+  // with fewer. Cancel it with CallOptions::cancel.
+  absl::StatusOr<v1::ReceiveResponse> Receive(
+      absl::string_view handle, uint32_t max_bytes = 0, uint32_t min_bytes = 0,
+      std::optional<int64_t> timeout_ms = std::nullopt,
+      const CallOptions& options = {}) const;
+
+  // Closes the socket (see v1::CloseMode); `timeout_ms` bounds the drain of
+  // CLOSE_MODE_COMPLETE.
+  absl::StatusOr<v1::CloseResponse> Close(
+      absl::string_view handle, v1::CloseMode mode = v1::CLOSE_MODE_COMPLETE,
+      std::optional<int64_t> timeout_ms = std::nullopt,
+      const CallOptions& options = {}) const;
+
+  // State, addresses and counters of the socket.
+  absl::StatusOr<v1::SocketInfo> GetInfo(absl::string_view handle,
+                                         const CallOptions& options = {}) const;
+
+  // The stub every call goes through.
+  const std::shared_ptr<v1::SocketService::StubInterface>& stub() const {
+    return stub_;
+  }
+
+ private:
+  // Runs `rpc(context, response)` with a context set up from `options`, and
+  // converts its status.
+  template <typename Response, typename Rpc>
+  static absl::StatusOr<Response> Invoke(const CallOptions& options, Rpc rpc);
+
+  // Shared with copies; never null.
+  std::shared_ptr<v1::SocketService::StubInterface> stub_;
+};
+
+}  // namespace socketsvc
+
+#endif  // SOCKETSVC_CLIENT_CLIENT_H_

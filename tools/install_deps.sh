@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Installs every Debian package socketsvc needs to build, test and run.
+#
+# Idempotent and quiet: packages already installed are left alone, `apt-get
+# update` runs only when something is missing (it is the slow, network-bound
+# step), and apt's chatter goes to a log that is printed only if it fails.
+# Nothing is assumed to be on a fresh machine (see
+# shared/design/bazel-offline.md), so ./run, ./test and CI call this first.
+set -euo pipefail
+
+PACKAGES=(
+  # Build: Debian's Bazel and the system libraries it links against.
+  bazel-bootstrap
+  bazel-platforms
+  g++
+  libgrpc++-dev
+  protobuf-compiler-grpc
+  protobuf-compiler
+  libprotobuf-dev
+  libabsl-dev
+  libssl-dev
+  libboost-dev
+  # Tests.
+  libgtest-dev
+  libgmock-dev
+  # Tools that tests, scripts and people use against a running socketd.
+  socat
+  netcat-openbsd
+  openssl
+  curl
+  procps
+  iproute2
+  ca-certificates
+  # /etc/services: Connect resolves service names ("http") through it.
+  netbase
+  git
+)
+
+is_installed() {
+  # dpkg-query fails for packages dpkg has never heard of; treat as missing.
+  [[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null || true)" == \
+     "install ok installed" ]]
+}
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+  if ! is_installed "${pkg}"; then
+    missing+=("${pkg}")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+
+# Root runs apt directly; anyone else goes through sudo (non-interactively, so
+# a CI run without a password fails fast instead of hanging on a prompt).
+if [[ "$(id -u)" -eq 0 ]]; then
+  as_root=()
+elif command -v sudo >/dev/null 2>&1; then
+  as_root=(sudo -n)
+else
+  echo "install_deps: missing packages (${missing[*]}) and not root, no sudo" >&2
+  exit 1
+fi
+
+log="$(mktemp /tmp/socketsvc-install-deps.XXXXXX.log)"
+echo "install_deps: installing ${missing[*]} (log: ${log})" >&2
+if ! {
+  "${as_root[@]}" apt-get update &&
+    "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
+      apt-get install -y --no-install-recommends "${missing[@]}"
+} >"${log}" 2>&1; then
+  cat "${log}" >&2
+  echo "install_deps: apt-get failed (log above, also in ${log})" >&2
+  exit 1
+fi
