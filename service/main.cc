@@ -1,6 +1,7 @@
 // socketd: sockets as a service. `socketd --help` lists every flag.
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <cstdio>
 #include <iostream>
@@ -8,6 +9,8 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "service/server.h"
 
@@ -56,14 +59,32 @@ socketsvc::ServerOptions OptionsFromFlags() {
   return options;
 }
 
+// Every session is a file descriptor: take all the kernel allows this
+// process instead of the 1024 a login shell usually passes on.
+void RaiseFileLimit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  // --help lists socketd's own flags (this file), not abseil's internals.
+  absl::FlagsUsageConfig usage;
+  usage.contains_help_flags = [](absl::string_view path) {
+    return absl::StrContains(path, "service/");
+  };
+  usage.contains_helpshort_flags = usage.contains_help_flags;
+  absl::SetFlagsUsageConfig(usage);
   absl::SetProgramUsageMessage(
       "socketd holds TCP sockets for gRPC callers.\n"
       "Usage: socketd [--listen=127.0.0.1:50051] [flags]");
   absl::ParseCommandLine(argc, argv);
 
+  RaiseFileLimit();
   // A peer that resets must never kill the service.
   signal(SIGPIPE, SIG_IGN);
   // Every thread started from here on inherits the mask; main waits for the
