@@ -1,6 +1,7 @@
 #include "client/client.h"
 
 #include <grpcpp/create_channel.h>
+#include <grpcpp/support/channel_arguments.h>
 #include <grpcpp/security/credentials.h>
 
 #include <algorithm>
@@ -61,8 +62,12 @@ Client::Client(std::shared_ptr<v1::SocketService::StubInterface> stub)
     : stub_(std::move(stub)) {}
 
 Client Client::Create(absl::string_view target) {
-  return FromChannel(grpc::CreateChannel(std::string(target),
-                                         grpc::InsecureChannelCredentials()));
+  // socketd bounds every Receive itself (--max_receive_bytes); gRPC's default
+  // 4 MiB client limit must not drop an answer socketd already read.
+  grpc::ChannelArguments arguments;
+  arguments.SetMaxReceiveMessageSize(-1);
+  return FromChannel(grpc::CreateCustomChannel(
+      std::string(target), grpc::InsecureChannelCredentials(), arguments));
 }
 
 Client Client::FromChannel(std::shared_ptr<grpc::ChannelInterface> channel) {

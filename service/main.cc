@@ -30,13 +30,17 @@ ABSL_FLAG(int64_t, close_drain_timeout_ms, 10000,
           "timeout_ms.");
 ABSL_FLAG(uint32_t, default_receive_bytes, 64 * 1024,
           "Receive's max_bytes when the call leaves it 0.");
-ABSL_FLAG(uint32_t, max_receive_bytes, 4 * 1024 * 1024,
-          "Most bytes one Receive returns; larger max_bytes are lowered.");
+ABSL_FLAG(uint32_t, max_receive_bytes, 4 * 1024 * 1024 - 64 * 1024,
+          "Most bytes one Receive returns; larger max_bytes are lowered. Above "
+          "the default, clients must raise gRPC's 4 MiB receive limit.");
 ABSL_FLAG(uint32_t, max_send_bytes, 4 * 1024 * 1024,
           "Most bytes one Send takes; larger ones fail RESOURCE_EXHAUSTED.");
 ABSL_FLAG(uint32_t, max_queued_calls, 16,
           "Calls of one direction that may wait behind the running one on a "
           "handle; more fail RESOURCE_EXHAUSTED/HANDLE_BUSY.");
+ABSL_FLAG(uint32_t, max_sessions, 100000,
+          "Sockets socketd holds at most, over all callers; Connect beyond it "
+          "fails RESOURCE_EXHAUSTED/LIMIT_EXCEEDED.");
 ABSL_FLAG(int64_t, shutdown_grace_ms, 5000,
           "On SIGTERM/SIGINT, how long in-flight calls may finish before they "
           "are cancelled and every socket is aborted.");
@@ -56,6 +60,7 @@ socketsvc::ServerOptions OptionsFromFlags() {
   options.service.max_receive_bytes = absl::GetFlag(FLAGS_max_receive_bytes);
   options.service.max_send_bytes = absl::GetFlag(FLAGS_max_send_bytes);
   options.session.max_queued_calls = absl::GetFlag(FLAGS_max_queued_calls);
+  options.session.max_sessions = absl::GetFlag(FLAGS_max_sessions);
   return options;
 }
 

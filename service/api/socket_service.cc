@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/socket_error.h"
 #include "common/status_macros.h"
@@ -27,10 +28,25 @@ absl::Status InvalidRequest(absl::string_view message) {
                            v1::SOCKET_ERROR_INVALID_REQUEST, message);
 }
 
+// The deadline of a blocking call: its timeout_ms (unset: `unset_limit`),
+// answered shortly before the gRPC deadline at the latest.
 template <typename Request>
-std::optional<int64_t> TimeoutOf(const Request& request) {
-  if (!request.has_timeout_ms()) return std::nullopt;
-  return request.timeout_ms();
+absl::StatusOr<absl::Time> CallDeadline(const Request& request,
+                                        absl::Duration unset_limit,
+                                        const grpc::CallbackServerContext& context) {
+  const absl::Time now = absl::Now();
+  std::optional<int64_t> timeout_ms;
+  if (request.has_timeout_ms()) timeout_ms = request.timeout_ms();
+  absl::StatusOr<absl::Time> deadline =
+      DeadlineFromTimeout(timeout_ms, unset_limit, now);
+  if (!deadline.ok()) return deadline;
+  const auto rpc_deadline = context.deadline();
+  return ClampToRpcDeadline(
+      *deadline,
+      rpc_deadline == std::chrono::system_clock::time_point::max()
+          ? absl::InfiniteFuture()
+          : absl::FromChrono(rpc_deadline),
+      now);
 }
 
 // Validates a handle and finds the caller's session behind it.
@@ -63,6 +79,11 @@ absl::Status ValidateConnect(const v1::ConnectRequest& request) {
           request.service().find('\0') != std::string::npos) {
         return InvalidRequest("service must be a service name such as \"http\"");
       }
+      // getaddrinfo would wrap "99999" to another port: numbers go in `port`.
+      if (std::all_of(request.service().begin(), request.service().end(),
+                      absl::ascii_isdigit)) {
+        return InvalidRequest("service is a number: set port instead");
+      }
       break;
     default:
       return InvalidRequest("port or service is required");
@@ -93,8 +114,9 @@ grpc::ServerUnaryReactor* SocketServiceImpl::Connect(
     v1::ConnectResponse* response) {
   auto* reactor = new CallReactor();
   absl::Status valid = ValidateConnect(*request);
+  if (valid.ok()) valid = table_.CheckCapacity();
   absl::StatusOr<absl::Time> deadline =
-      DeadlineFromTimeout(TimeoutOf(*request), options_.max_wait, absl::Now());
+      CallDeadline(*request, options_.max_wait, *context);
   if (!valid.ok() || !deadline.ok()) {
     reactor->Complete(!valid.ok() ? valid : deadline.status());
     return reactor;
@@ -116,16 +138,13 @@ grpc::ServerUnaryReactor* SocketServiceImpl::Connect(
           (*session)->Shutdown();
           return reactor->Complete(absl::CancelledError("cancelled"));
         }
-        (*session)->GetInfo([reactor, response, handle = (*session)->handle()](
-                                absl::StatusOr<v1::SocketInfo> info) {
-          if (!info.ok()) return reactor->Complete(info.status());
-          response->set_handle(handle);
-          response->set_local_address(info->local_address());
-          response->set_local_port(info->local_port());
-          response->set_remote_address(info->remote_address());
-          response->set_remote_port(info->remote_port());
-          reactor->Complete(absl::OkStatus());
-        });
+        const Session& s = **session;
+        response->set_handle(s.handle());
+        response->set_local_address(s.local_address());
+        response->set_local_port(s.local_port());
+        response->set_remote_address(s.remote_address());
+        response->set_remote_port(s.remote_port());
+        reactor->Complete(absl::OkStatus());
       });
   reactor->SetCanceller([connector] { connector->Cancel(); });
   connector->Start(*deadline);
@@ -139,7 +158,7 @@ grpc::ServerUnaryReactor* SocketServiceImpl::Send(
   absl::StatusOr<std::shared_ptr<Session>> session =
       FindSession(table_, request->handle(), *context);
   absl::StatusOr<absl::Time> deadline =
-      DeadlineFromTimeout(TimeoutOf(*request), options_.max_wait, absl::Now());
+      CallDeadline(*request, options_.max_wait, *context);
   absl::Status status = !session.ok() ? session.status() : deadline.status();
   if (status.ok() && request->data().size() > options_.max_send_bytes) {
     status = SocketErrorStatus(
@@ -171,18 +190,23 @@ grpc::ServerUnaryReactor* SocketServiceImpl::Receive(
   absl::StatusOr<std::shared_ptr<Session>> session =
       FindSession(table_, request->handle(), *context);
   absl::StatusOr<absl::Time> deadline =
-      DeadlineFromTimeout(TimeoutOf(*request), options_.max_wait, absl::Now());
+      CallDeadline(*request, options_.max_wait, *context);
   absl::Status status = !session.ok() ? session.status() : deadline.status();
-  // Larger requests are lowered, not refused: Receive may return less anyway.
-  const uint32_t max_bytes =
-      request->max_bytes() == 0
-          ? options_.default_receive_bytes
-          : std::min(request->max_bytes(), options_.max_receive_bytes);
-  const uint32_t min_bytes = std::max<uint32_t>(request->min_bytes(), 1);
-  if (status.ok() && min_bytes > max_bytes) {
-    status = InvalidRequest(absl::StrCat("min_bytes ", min_bytes,
-                                         " exceeds max_bytes ", max_bytes));
+  if (status.ok() && request->max_bytes() != 0 &&
+      request->min_bytes() > request->max_bytes()) {
+    status = InvalidRequest(absl::StrCat("min_bytes ", request->min_bytes(),
+                                         " exceeds max_bytes ",
+                                         request->max_bytes()));
   }
+  // Sizes above the cap are lowered, not refused: Receive may return less
+  // anyway. max_bytes 0 means the default, or min_bytes if that is larger.
+  const uint32_t max_bytes = std::min(
+      request->max_bytes() != 0
+          ? request->max_bytes()
+          : std::max(options_.default_receive_bytes, request->min_bytes()),
+      options_.max_receive_bytes);
+  const uint32_t min_bytes =
+      std::clamp<uint32_t>(request->min_bytes(), 1, max_bytes);
   if (!status.ok()) {
     reactor->Complete(status);
     return reactor;
@@ -207,8 +231,8 @@ grpc::ServerUnaryReactor* SocketServiceImpl::Close(
   auto* reactor = new CallReactor();
   absl::StatusOr<std::shared_ptr<Session>> session =
       FindSession(table_, request->handle(), *context);
-  absl::StatusOr<absl::Time> deadline = DeadlineFromTimeout(
-      TimeoutOf(*request), options_.close_drain_timeout, absl::Now());
+  absl::StatusOr<absl::Time> deadline =
+      CallDeadline(*request, options_.close_drain_timeout, *context);
   absl::Status status = !session.ok() ? session.status() : deadline.status();
   if (status.ok() && !v1::CloseMode_IsValid(request->mode())) {
     status = InvalidRequest(

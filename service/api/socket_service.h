@@ -24,8 +24,10 @@ struct ServiceOptions {
   absl::Duration close_drain_timeout = absl::Seconds(10);
   // Receive with max_bytes 0 reads up to this much.
   uint32_t default_receive_bytes = 64 * 1024;
-  // Receive never returns more than this.
-  uint32_t max_receive_bytes = 4 * 1024 * 1024;
+  // Receive never returns more than this. The default leaves room for the
+  // response's framing under gRPC's default 4 MiB client receive limit, so
+  // clients in every language take the largest answer without settings.
+  uint32_t max_receive_bytes = 4 * 1024 * 1024 - 64 * 1024;
   // Send refuses larger data with RESOURCE_EXHAUSTED.
   uint32_t max_send_bytes = 4 * 1024 * 1024;
 };

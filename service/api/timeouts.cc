@@ -1,5 +1,7 @@
 #include "service/api/timeouts.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "common/socket_error.h"
 
@@ -20,6 +22,14 @@ absl::StatusOr<absl::Time> DeadlineFromTimeout(
         absl::StrCat("timeout_ms must be -1, 0 or positive, not ", *timeout_ms));
   }
   return now + absl::Milliseconds(*timeout_ms);
+}
+
+absl::Time ClampToRpcDeadline(absl::Time deadline, absl::Time rpc_deadline,
+                              absl::Time now) {
+  if (rpc_deadline == absl::InfiniteFuture()) return deadline;
+  const absl::Duration margin =
+      std::max(absl::Milliseconds(20), (rpc_deadline - now) / 20);
+  return std::min(deadline, rpc_deadline - margin);
 }
 
 }  // namespace socketsvc

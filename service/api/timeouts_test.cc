@@ -30,5 +30,22 @@ TEST(TimeoutsTest, OtherNegativesAreInvalid) {
             v1::SOCKET_ERROR_INVALID_REQUEST);
 }
 
+TEST(TimeoutsTest, RpcDeadlineComesFirstWithAMargin) {
+  // No gRPC deadline: unchanged.
+  EXPECT_EQ(ClampToRpcDeadline(kNow + absl::Seconds(5), absl::InfiniteFuture(), kNow),
+            kNow + absl::Seconds(5));
+  // gRPC deadline in 10 s: answer 500 ms (5%) before it.
+  EXPECT_EQ(ClampToRpcDeadline(absl::InfiniteFuture(), kNow + absl::Seconds(10), kNow),
+            kNow + absl::Milliseconds(9500));
+  // Short gRPC deadlines keep at least 20 ms.
+  EXPECT_EQ(ClampToRpcDeadline(absl::InfiniteFuture(), kNow + absl::Milliseconds(100), kNow),
+            kNow + absl::Milliseconds(80));
+  // An earlier own deadline, and "do not block", stay.
+  EXPECT_EQ(ClampToRpcDeadline(kNow + absl::Seconds(1), kNow + absl::Seconds(10), kNow),
+            kNow + absl::Seconds(1));
+  EXPECT_EQ(ClampToRpcDeadline(absl::InfinitePast(), kNow + absl::Seconds(10), kNow),
+            absl::InfinitePast());
+}
+
 }  // namespace
 }  // namespace socketsvc

@@ -4,7 +4,9 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/post.hpp>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "common/socket_error.h"
 
 namespace socketsvc {
@@ -46,10 +48,20 @@ void Connector::Begin(absl::Time deadline) {
     timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
       if (ec || self->finished_) return;
       self->timed_out_ = true;
-      self->resolver_.cancel();
-      boost::system::error_code ignored;
-      self->socket_.close(ignored);
+      self->Abandon();
     });
+  }
+  // An address literal with a numeric port needs no lookup: it never waits
+  // behind another caller's slow DNS query.
+  boost::system::error_code not_literal;
+  const asio::ip::address address = asio::ip::make_address(
+      std::string(absl::StripSuffix(absl::StripPrefix(host_, "["), "]")),
+      not_literal);
+  uint32_t port = 0;
+  if (!not_literal && absl::SimpleAtoi(service_, &port) && port <= 65535) {
+    return OnResolved({}, tcp::resolver::results_type::create(
+                              tcp::endpoint(address, static_cast<uint16_t>(port)),
+                              host_, service_));
   }
   // No AI_ADDRCONFIG: on a host with only loopback it would hide addresses.
   resolver_.async_resolve(
@@ -64,10 +76,17 @@ void Connector::Cancel() {
   asio::post(strand_, [self = shared_from_this()] {
     if (self->finished_) return;
     self->cancelled_ = true;
-    self->resolver_.cancel();
-    boost::system::error_code ignored;
-    self->socket_.close(ignored);
+    self->Abandon();
   });
+}
+
+void Connector::Abandon() {
+  // The RPC is answered now; a lookup still running on the resolver thread
+  // or a connect in flight ends later and finds the connector finished.
+  resolver_.cancel();
+  boost::system::error_code ignored;
+  socket_.close(ignored);
+  Finish(ErrorStatus({}));
 }
 
 void Connector::OnResolved(const boost::system::error_code& ec,

@@ -47,6 +47,8 @@ class Connector : public std::enable_shared_from_this<Connector> {
   void OnResolved(const boost::system::error_code& ec,
                   boost::asio::ip::tcp::resolver::results_type results);
   void OnConnected(const boost::system::error_code& ec);
+  // Gives up (timeout or cancellation) and answers at once.
+  void Abandon();
   void Finish(absl::StatusOr<boost::asio::ip::tcp::socket> result);
   absl::Status ErrorStatus(const boost::system::error_code& ec) const;
 

@@ -151,9 +151,7 @@ void Session::FillInfo(v1::SocketInfo& info) const {
 
 void Session::ArmDeadline(const std::shared_ptr<PendingCall>& call) {
   const absl::Time deadline = call->deadline();
-  if (deadline == absl::InfiniteFuture() || deadline == absl::InfinitePast()) {
-    return;
-  }
+  if (deadline == absl::InfiniteFuture()) return;
   const absl::Duration left = std::max(deadline - absl::Now(), absl::ZeroDuration());
   call->timer() = std::make_unique<boost::asio::steady_timer>(strand_);
   call->timer()->expires_after(absl::ToChronoNanoseconds(left));

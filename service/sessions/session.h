@@ -30,6 +30,8 @@
 namespace socketsvc {
 
 struct SessionLimits {
+  // Sessions the table holds at most, over all callers.
+  size_t max_sessions = 100000;
   // Calls of one direction that may wait behind the running one.
   size_t max_queued_calls = 16;
 };
@@ -47,6 +49,11 @@ class Session : public std::enable_shared_from_this<Session> {
 
   const std::string& handle() const { return handle_; }
   const std::string& owner() const { return owner_; }
+  // Both ends, as connected (fixed at creation).
+  const std::string& local_address() const { return local_address_; }
+  uint16_t local_port() const { return local_port_; }
+  const std::string& remote_address() const { return remote_address_; }
+  uint16_t remote_port() const { return remote_port_; }
 
   // Runs once, on the strand, when the session is released (Close or
   // Shutdown), so that its table can forget it.
@@ -94,6 +101,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // --- strand only, session_close.cc ---
   void CloseOnStrand(std::shared_ptr<CloseCall> call);
   void ClosePartial(CloseCall& call);
+  void DiscardQueued();
   void BeginDrain(std::shared_ptr<CloseCall> call);
   void PumpDrain();
   void FinishDrain(bool timed_out);
@@ -106,7 +114,8 @@ class Session : public std::enable_shared_from_this<Session> {
   Strand strand_;
   std::unique_ptr<Transport> transport_;
 
-  // Addresses, captured at creation: a reset socket no longer reports them.
+  // Addresses, captured at creation (a reset socket no longer reports them)
+  // and never changed: readable from any thread.
   std::string local_address_;
   uint16_t local_port_ = 0;
   std::string remote_address_;

@@ -11,6 +11,8 @@ namespace {
 
 // Reads that drain a closing socket are discarded in chunks of this size.
 constexpr size_t kDrainChunk = 64 * 1024;
+// DISCARD reads at most this many chunks of what is already queued.
+constexpr int kMaxDiscardChunks = 64;
 
 absl::Status ClosedByCloseStatus() {
   return SocketErrorStatus(absl::StatusCode::kAborted, v1::SOCKET_ERROR_NOT_CONNECTED,
@@ -27,6 +29,7 @@ void Session::CloseOnStrand(std::shared_ptr<CloseCall> call) {
       transport_->Abort();
       return ReleaseNow(*call);
     case v1::CLOSE_MODE_DISCARD:
+      DiscardQueued();
       return ReleaseNow(*call);
     case v1::CLOSE_MODE_PARTIAL:
       // A second Close releases, whatever its mode.
@@ -35,6 +38,20 @@ void Session::CloseOnStrand(std::shared_ptr<CloseCall> call) {
     default:
       return BeginDrain(std::move(call));
   }
+}
+
+void Session::DiscardQueued() {
+  // close() with unread bytes makes the kernel send RST; DISCARD means "no
+  // drain, no RST", so throw away what is already here without waiting.
+  std::string scratch;
+  for (int i = 0; i < kMaxDiscardChunks && broken_.ok() && !peer_eof_; ++i) {
+    scratch.clear();
+    absl::StatusOr<IoProgress> progress =
+        transport_->TryRead(scratch, kDrainChunk);
+    if (!progress.ok() || progress->would_block) break;
+    if (progress->eof) peer_eof_ = true;
+  }
+  unclaimed_.clear();
 }
 
 void Session::ClosePartial(CloseCall& call) {
@@ -72,8 +89,8 @@ void Session::BeginDrain(std::shared_ptr<CloseCall> call) {
     }
   }
   draining_close_ = call;
-  ArmDeadline(call);
   PumpDrain();
+  if (!call->finished()) ArmDeadline(call);
 }
 
 void Session::PumpDrain() {

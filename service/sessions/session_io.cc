@@ -39,8 +39,10 @@ void Session::EnqueueReceive(std::shared_ptr<ReceiveCall> call) {
     return call->Finish(TooManyQueued(limits_.max_queued_calls));
   }
   receives_.push_back(call);
-  ArmDeadline(call);
   if (receives_.size() == 1) PumpReceives();
+  // Most calls finish right away; only waiting ones need a timer. A "do not
+  // block" call queued behind another gets one that fires at once.
+  if (!call->finished()) ArmDeadline(call);
 }
 
 void Session::EnqueueSend(std::shared_ptr<SendCall> call) {
@@ -51,8 +53,8 @@ void Session::EnqueueSend(std::shared_ptr<SendCall> call) {
     return call->Finish(TooManyQueued(limits_.max_queued_calls));
   }
   sends_.push_back(call);
-  ArmDeadline(call);
   if (sends_.size() == 1) PumpSends();
+  if (!call->finished()) ArmDeadline(call);
 }
 
 void Session::PumpReceives() {

@@ -1,6 +1,8 @@
 #include "service/sessions/session_table.h"
 
+#include "absl/strings/str_cat.h"
 #include "common/socket_error.h"
+#include "common/status_macros.h"
 #include "service/sessions/handle.h"
 
 namespace socketsvc {
@@ -23,6 +25,7 @@ absl::StatusOr<std::shared_ptr<Session>> SessionTable::Create(
                                            std::move(transport), limits_);
   {
     absl::MutexLock lock(&mu_);
+    RETURN_IF_ERROR(CapacityLocked());
     sessions_.emplace(handle, session);
   }
   // The hook holds the table by pointer: the table outlives its sessions'
@@ -39,6 +42,19 @@ absl::StatusOr<std::shared_ptr<Session>> SessionTable::Find(
     return UnknownHandle();
   }
   return it->second;
+}
+
+absl::Status SessionTable::CheckCapacity() const {
+  absl::MutexLock lock(&mu_);
+  return CapacityLocked();
+}
+
+absl::Status SessionTable::CapacityLocked() const {
+  if (sessions_.size() < limits_.max_sessions) return absl::OkStatus();
+  return SocketErrorStatus(
+      absl::StatusCode::kResourceExhausted, v1::SOCKET_ERROR_LIMIT_EXCEEDED,
+      absl::StrCat("socketd holds its maximum of ", limits_.max_sessions,
+                   " sockets (--max_sessions)"));
 }
 
 size_t SessionTable::size() const {

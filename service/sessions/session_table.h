@@ -34,6 +34,10 @@ class SessionTable {
                                                 absl::string_view principal)
       ABSL_LOCKS_EXCLUDED(mu_);
 
+  // RESOURCE_EXHAUSTED if a new session would pass --max_sessions; lets
+  // Connect refuse before it opens a connection.
+  absl::Status CheckCapacity() const ABSL_LOCKS_EXCLUDED(mu_);
+
   size_t size() const ABSL_LOCKS_EXCLUDED(mu_);
 
   // Aborts every session (socketd stopping).
@@ -41,6 +45,7 @@ class SessionTable {
 
  private:
   void Remove(const std::string& handle) ABSL_LOCKS_EXCLUDED(mu_);
+  absl::Status CapacityLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::string replica_id_;
   const SessionLimits limits_;

@@ -61,6 +61,10 @@ TEST_F(SocketdTest, ServiceNamesResolveThroughEtcServices) {
   EXPECT_TRUE(HasError(client_->ConnectService("127.0.0.1", "no-such-service", 5000),
                        absl::StatusCode::kInvalidArgument,
                        v1::SOCKET_ERROR_INVALID_REQUEST));
+  // Numbers belong in `port` (getaddrinfo would wrap 99999 to another port).
+  EXPECT_TRUE(HasError(client_->ConnectService("127.0.0.1", "99999", 5000),
+                       absl::StatusCode::kInvalidArgument,
+                       v1::SOCKET_ERROR_INVALID_REQUEST));
 }
 
 TEST_F(SocketdTest, UnresolvableNameIsHostNotFound) {

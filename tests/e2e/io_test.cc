@@ -36,7 +36,13 @@ TEST_F(SocketdTest, EightMebibytesArriveByteExact) {
   const size_t kSize = 8 << 20;
   BulkSenderPeer peer(kSize);
   const std::string handle = ConnectTo(peer.port());
-  const std::string received = ReceiveAll(handle);
+  // The largest answer socketd gives fits gRPC's default client limit.
+  const uint32_t kMaxAnswer = ServiceOptions().max_receive_bytes;
+  absl::StatusOr<v1::ReceiveResponse> biggest =
+      client_->Receive(handle, UINT32_MAX, UINT32_MAX, 10000);
+  ASSERT_TRUE(biggest.ok()) << biggest.status();
+  ASSERT_EQ(biggest->data().size(), kMaxAnswer);
+  const std::string received = biggest->data() + ReceiveAll(handle);
   ASSERT_EQ(received.size(), kSize);
   EXPECT_TRUE(received == BulkSenderPeer::Pattern(kSize));
   EXPECT_EQ(Info(handle).bytes_received(), kSize);
@@ -151,17 +157,62 @@ TEST_F(SocketdTest, ZeroTimeoutDoesNotBlock) {
   EXPECT_EQ(later->data(), "x");
 }
 
-TEST_F(SocketdTest, UnsetTimeoutIsBoundedByTheGrpcDeadline) {
-  EchoPeer peer;
+TEST_F(SocketdTest, GrpcDeadlineEndsTheWaitWithAnAnswer) {
+  // socketd answers shortly before the gRPC deadline, with what it has,
+  // instead of letting the client's deadline discard the answer.
+  RecordingPeer peer(RecordingPeer::Options{"ab", false});
+  const std::string handle = ConnectTo(peer.port());
+  CallOptions options;
+  options.rpc_timeout = absl::Milliseconds(400);
+  for (std::optional<int64_t> timeout_ms : {std::optional<int64_t>(), std::optional<int64_t>(-1),
+                                            std::optional<int64_t>(60000)}) {
+    const absl::Time start = absl::Now();
+    absl::StatusOr<v1::ReceiveResponse> r =
+        client_->Receive(handle, 100, 10, timeout_ms, options);
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_TRUE(r->timed_out());
+    EXPECT_LT(absl::Now() - start, absl::Milliseconds(400));
+    // The first call returns the two bytes that came; none are lost.
+    EXPECT_EQ(r->data(), timeout_ms.has_value() ? "" : "ab");
+  }
+  // The session is intact and data sent later is still delivered.
+  ASSERT_TRUE(client_->Send(handle, "after", 1000).ok());
+  ASSERT_TRUE(peer.WaitForReceived(5));
+}
+
+TEST_F(SocketdTest, SendCutShortByTheGrpcDeadlineReportsWhatWasWritten) {
+  // A peer that never reads: kernel buffers fill and Send must wait.
+  peers::ScriptedPeer peer([](peers::PeerConnection& c) {
+    c.SleepFor(std::chrono::seconds(30));
+  });
   const std::string handle = ConnectTo(peer.port());
   CallOptions options;
   options.rpc_timeout = absl::Milliseconds(300);
-  absl::StatusOr<v1::ReceiveResponse> r =
-      client_->Receive(handle, 100, 1, std::nullopt, options);
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded);
-  // The session is intact and data sent later is still delivered.
-  ASSERT_TRUE(client_->Send(handle, "after", 1000).ok());
-  EXPECT_EQ(client_->Receive(handle, 100, 5, 5000)->data(), "after");
+  const std::string chunk(4 << 20, 'z');
+  uint64_t total = 0;
+  absl::StatusOr<v1::SendResponse> sent;
+  for (int i = 0; i < 16; ++i) {
+    sent = client_->Send(handle, chunk, std::nullopt, options);
+    ASSERT_TRUE(sent.ok()) << sent.status();
+    total += sent->bytes_sent();
+    if (sent->timed_out()) break;
+  }
+  ASSERT_TRUE(sent->timed_out());
+  EXPECT_LT(sent->bytes_sent(), chunk.size());
+  EXPECT_EQ(Info(handle).bytes_sent(), total);
+}
+
+TEST_F(SocketdTest, ZeroTimeoutBehindAPendingCallDoesNotWait) {
+  EchoPeer peer;
+  const std::string handle = ConnectTo(peer.port());
+  std::thread pending([&] { client_->Receive(handle, 10, 1, 2000).IgnoreError(); });
+  absl::SleepFor(absl::Milliseconds(100));
+  const absl::Time start = absl::Now();
+  absl::StatusOr<v1::ReceiveResponse> now = client_->Receive(handle, 10, 1, 0);
+  ASSERT_TRUE(now.ok()) << now.status();
+  EXPECT_TRUE(now->timed_out());
+  EXPECT_LT(absl::Now() - start, absl::Milliseconds(500));
+  pending.join();
 }
 
 TEST_F(SocketdTest, SendAndReceiveRunConcurrentlyOnOneHandle) {
@@ -264,6 +315,7 @@ class SmallLimitsTest : public SocketdTest {
     options.service.max_send_bytes = 1000;
     options.service.max_receive_bytes = 4;
     options.session.max_queued_calls = 1;
+    options.session.max_sessions = 2;
     return options;
   }
 };
@@ -279,6 +331,10 @@ TEST_F(SmallLimitsTest, LimitsAreEnforcedWithClearErrors) {
   absl::StatusOr<v1::ReceiveResponse> capped = client_->Receive(handle, 100, 1, 5000);
   ASSERT_TRUE(capped.ok()) << capped.status();
   EXPECT_LE(capped->data().size(), 4u);
+  // min_bytes above the cap is lowered with it.
+  absl::StatusOr<v1::ReceiveResponse> lowered = client_->Receive(handle, 100, 50, 5000);
+  ASSERT_TRUE(lowered.ok()) << lowered.status();
+  EXPECT_FALSE(lowered->timed_out());
   // One running + one queued; the third is refused.
   const std::string idle = ConnectTo(peer.port());
   std::thread a([&] { client_->Receive(idle, 1, 1, 1500).IgnoreError(); });
@@ -289,6 +345,12 @@ TEST_F(SmallLimitsTest, LimitsAreEnforcedWithClearErrors) {
                        v1::SOCKET_ERROR_HANDLE_BUSY));
   a.join();
   b.join();
+  // Two sessions exist: the third Connect is refused before connecting.
+  EXPECT_TRUE(HasError(client_->Connect("127.0.0.1", peer.port(), 1000),
+                       absl::StatusCode::kResourceExhausted,
+                       v1::SOCKET_ERROR_LIMIT_EXCEEDED));
+  ASSERT_TRUE(client_->Close(idle, v1::CLOSE_MODE_ABORT, 1000).ok());
+  EXPECT_TRUE(client_->Connect("127.0.0.1", peer.port(), 1000).ok());
 }
 
 }  // namespace
