@@ -189,4 +189,51 @@ absl::StatusOr<v1::SocketInfo> Client::GetInfo(
       });
 }
 
+absl::StatusOr<v1::ConnectResponse> Client::ConnectTls(
+    absl::string_view host, uint32_t port, v1::TlsOptions tls,
+    std::optional<int64_t> timeout_ms, const CallOptions& options) const {
+  v1::ConnectRequest request;
+  request.set_host(std::string(host));
+  request.set_port(port);
+  if (timeout_ms.has_value()) request.set_timeout_ms(*timeout_ms);
+  tls.set_enabled(true);
+  *request.mutable_tls() = std::move(tls);
+  return Connect(request, options);
+}
+
+absl::StatusOr<v1::ConnectResponse> Client::Connect(
+    const v1::ConnectRequest& request, const CallOptions& options) const {
+  return Invoke<v1::ConnectResponse>(
+      options, [&](grpc::ClientContext* context, v1::ConnectResponse* response) {
+        return stub_->Connect(context, request, response);
+      });
+}
+
+absl::StatusOr<v1::StartTlsResponse> Client::StartTls(
+    absl::string_view handle, v1::TlsOptions tls,
+    std::optional<int64_t> timeout_ms, const CallOptions& options) const {
+  if (handle.empty()) return EmptyHandleStatus();
+  v1::StartTlsRequest request;
+  request.set_handle(std::string(handle));
+  tls.set_enabled(true);
+  *request.mutable_tls() = std::move(tls);
+  if (timeout_ms.has_value()) request.set_timeout_ms(*timeout_ms);
+  return Invoke<v1::StartTlsResponse>(
+      options, [&](grpc::ClientContext* context, v1::StartTlsResponse* response) {
+        return stub_->StartTls(context, request, response);
+      });
+}
+
+absl::StatusOr<v1::ResolveResponse> Client::Resolve(
+    absl::string_view name, std::optional<int64_t> timeout_ms,
+    const CallOptions& options) const {
+  v1::ResolveRequest request;
+  request.set_name(std::string(name));
+  if (timeout_ms.has_value()) request.set_timeout_ms(*timeout_ms);
+  return Invoke<v1::ResolveResponse>(
+      options, [&](grpc::ClientContext* context, v1::ResolveResponse* response) {
+        return stub_->Resolve(context, request, response);
+      });
+}
+
 }  // namespace socketsvc

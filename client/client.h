@@ -120,6 +120,28 @@ class Client {
       std::optional<int64_t> timeout_ms = std::nullopt,
       const CallOptions& options = {}) const;
 
+  // Connects over TLS (`tls.enabled` is implied): verification against
+  // socketd's trust store plus `tls.ca_pem`, unless `tls.skip_verify`.
+  absl::StatusOr<v1::ConnectResponse> ConnectTls(
+      absl::string_view host, uint32_t port, v1::TlsOptions tls,
+      std::optional<int64_t> timeout_ms = std::nullopt,
+      const CallOptions& options = {}) const;
+
+  // Connect with every field of the request under the caller's control.
+  absl::StatusOr<v1::ConnectResponse> Connect(
+      const v1::ConnectRequest& request, const CallOptions& options = {}) const;
+
+  // Upgrades an open plain connection to TLS in place (STARTTLS).
+  absl::StatusOr<v1::StartTlsResponse> StartTls(
+      absl::string_view handle, v1::TlsOptions tls,
+      std::optional<int64_t> timeout_ms = std::nullopt,
+      const CallOptions& options = {}) const;
+
+  // Name → addresses, or an address literal → names.
+  absl::StatusOr<v1::ResolveResponse> Resolve(
+      absl::string_view name, std::optional<int64_t> timeout_ms = std::nullopt,
+      const CallOptions& options = {}) const;
+
   // Writes all of `data`, or as much as `timeout_ms` allows (then
   // SendResponse::timed_out is set and bytes_sent < data.size()).
   absl::StatusOr<v1::SendResponse> Send(

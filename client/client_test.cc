@@ -36,6 +36,8 @@ class FakeStub : public Stub {
   v1::ReceiveRequest receive;
   v1::CloseRequest close;
   v1::GetInfoRequest get_info;
+  v1::StartTlsRequest start_tls;
+  v1::ResolveRequest resolve;
   v1::ConnectResponse connect_response;
   v1::ReceiveResponse receive_response;
   v1::SocketInfo info_response;
@@ -70,6 +72,16 @@ class FakeStub : public Stub {
     *out = info_response;
     return Record(c);
   }
+  grpc::Status StartTls(grpc::ClientContext* c, const v1::StartTlsRequest& r,
+                        v1::StartTlsResponse*) override {
+    start_tls = r;
+    return Record(c);
+  }
+  grpc::Status Resolve(grpc::ClientContext* c, const v1::ResolveRequest& r,
+                       v1::ResolveResponse*) override {
+    resolve = r;
+    return Record(c);
+  }
 
  private:
   grpc::Status Record(grpc::ClientContext* c) {
@@ -95,6 +107,8 @@ class FakeStub : public Stub {
   SOCKETSVC_FAKE_ASYNC_(Receive, v1::ReceiveRequest, v1::ReceiveResponse)
   SOCKETSVC_FAKE_ASYNC_(Close, v1::CloseRequest, v1::CloseResponse)
   SOCKETSVC_FAKE_ASYNC_(GetInfo, v1::GetInfoRequest, v1::SocketInfo)
+  SOCKETSVC_FAKE_ASYNC_(StartTls, v1::StartTlsRequest, v1::StartTlsResponse)
+  SOCKETSVC_FAKE_ASYNC_(Resolve, v1::ResolveRequest, v1::ResolveResponse)
 #undef SOCKETSVC_FAKE_ASYNC_
 };
 
@@ -103,6 +117,26 @@ class ClientTest : public ::testing::Test {
   std::shared_ptr<FakeStub> fake_ = std::make_shared<FakeStub>();
   Client client_{fake_};
 };
+
+TEST_F(ClientTest, TlsCallsEnableTlsAndCarryTheOptions) {
+  v1::TlsOptions tls;
+  tls.set_server_name("example.test");
+  tls.add_alpn("http/1.1");
+  ASSERT_TRUE(client_.ConnectTls("127.0.0.1", 443, tls, 5000).ok());
+  EXPECT_TRUE(fake_->connect.tls().enabled());
+  EXPECT_EQ(fake_->connect.tls().server_name(), "example.test");
+  EXPECT_EQ(fake_->connect.port(), 443u);
+  EXPECT_EQ(fake_->connect.timeout_ms(), 5000);
+
+  ASSERT_TRUE(client_.StartTls("s1.x", tls).ok());
+  EXPECT_TRUE(fake_->start_tls.tls().enabled());
+  EXPECT_EQ(fake_->start_tls.handle(), "s1.x");
+  EXPECT_FALSE(fake_->start_tls.has_timeout_ms());
+
+  ASSERT_TRUE(client_.Resolve("localhost", 100).ok());
+  EXPECT_EQ(fake_->resolve.name(), "localhost");
+  EXPECT_EQ(fake_->resolve.timeout_ms(), 100);
+}
 
 TEST_F(ClientTest, ConnectFillsPortAndLeavesTimeoutUnset) {
   fake_->connect_response.set_handle("s1.abc");

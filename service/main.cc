@@ -19,6 +19,9 @@ ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "start).");
 ABSL_FLAG(int, io_threads, 2,
           "Threads running socket I/O. Pending calls hold no thread.");
+ABSL_FLAG(int, resolver_threads, 4,
+          "Threads running name lookups (getaddrinfo), so that one slow DNS "
+          "answer does not delay other Connects; never an I/O thread.");
 ABSL_FLAG(std::string, replica_id, "1",
           "This replica's name in handles (s<replica_id>.<random>): 1-16 "
           "lowercase letters or digits.");
@@ -41,6 +44,12 @@ ABSL_FLAG(uint32_t, max_queued_calls, 16,
 ABSL_FLAG(uint32_t, max_sessions, 100000,
           "Sockets socketd holds at most, over all callers; Connect beyond it "
           "fails RESOURCE_EXHAUSTED/LIMIT_EXCEEDED.");
+ABSL_FLAG(std::string, tls_ca_file, "",
+          "PEM file of CAs trusted for TLS connections (the role of Omnis's "
+          "cacerts folder); empty with --tls_ca_dir empty: the system's store.");
+ABSL_FLAG(std::string, tls_ca_dir, "",
+          "Directory of hashed CA certificates (openssl rehash) trusted for "
+          "TLS connections; see --tls_ca_file.");
 ABSL_FLAG(int64_t, shutdown_grace_ms, 5000,
           "On SIGTERM/SIGINT, how long in-flight calls may finish before they "
           "are cancelled and every socket is aborted.");
@@ -51,6 +60,7 @@ socketsvc::ServerOptions OptionsFromFlags() {
   socketsvc::ServerOptions options;
   options.listen = absl::GetFlag(FLAGS_listen);
   options.io_threads = absl::GetFlag(FLAGS_io_threads);
+  options.resolver.threads = absl::GetFlag(FLAGS_resolver_threads);
   options.replica_id = absl::GetFlag(FLAGS_replica_id);
   options.service.max_wait = absl::Milliseconds(absl::GetFlag(FLAGS_max_wait_ms));
   options.service.close_drain_timeout =
@@ -61,6 +71,8 @@ socketsvc::ServerOptions OptionsFromFlags() {
   options.service.max_send_bytes = absl::GetFlag(FLAGS_max_send_bytes);
   options.session.max_queued_calls = absl::GetFlag(FLAGS_max_queued_calls);
   options.session.max_sessions = absl::GetFlag(FLAGS_max_sessions);
+  options.tls_trust.ca_file = absl::GetFlag(FLAGS_tls_ca_file);
+  options.tls_trust.ca_dir = absl::GetFlag(FLAGS_tls_ca_dir);
   return options;
 }
 

@@ -16,10 +16,14 @@ constexpr int kMessageOverhead = 64 * 1024;
 
 }  // namespace
 
-SocketServer::SocketServer(const ServerOptions& options)
+SocketServer::SocketServer(const ServerOptions& options,
+                           TlsClientContext tls_context)
     : work_(boost::asio::make_work_guard(io_)),
       table_(options.replica_id, options.session),
-      service_(io_.get_executor(), table_, options.service) {}
+      resolver_(options.resolver),
+      tls_context_(std::move(tls_context)),
+      service_(io_.get_executor(), table_, resolver_, tls_context_,
+               options.service) {}
 
 absl::StatusOr<std::unique_ptr<SocketServer>> SocketServer::Start(
     ServerOptions options) {
@@ -31,7 +35,14 @@ absl::StatusOr<std::unique_ptr<SocketServer>> SocketServer::Start(
   if (options.io_threads < 1) {
     return absl::InvalidArgumentError("--io_threads must be at least 1");
   }
-  std::unique_ptr<SocketServer> server(new SocketServer(options));
+  if (options.resolver.threads < 1) {
+    return absl::InvalidArgumentError("--resolver_threads must be at least 1");
+  }
+  absl::StatusOr<TlsClientContext> tls_context =
+      TlsClientContext::Create(options.tls_trust);
+  if (!tls_context.ok()) return tls_context.status();
+  std::unique_ptr<SocketServer> server(
+      new SocketServer(options, std::move(*tls_context)));
   for (int i = 0; i < options.io_threads; ++i) {
     server->io_threads_.emplace_back([io = &server->io_] { io->run(); });
   }
@@ -69,10 +80,13 @@ void SocketServer::Shutdown(absl::Duration grace) {
     grpc_server_->Shutdown(std::chrono::system_clock::now() +
                            absl::ToChronoMilliseconds(grace));
   }
+  // Lookups still waiting are answered SHUTTING_DOWN while the I/O threads
+  // still run; one still inside getaddrinfo is joined by ~Resolver.
+  resolver_.Shutdown();
   table_.ShutdownAll();
   work_.reset();
   // Released sockets end their waits; give the threads a moment to run out
-  // of work, then stop whatever is left (a resolver still waiting on DNS).
+  // of work, then stop whatever is left.
   const absl::Time limit = absl::Now() + absl::Seconds(2);
   while (!io_.stopped() && absl::Now() < limit) absl::SleepFor(absl::Milliseconds(5));
   io_.stop();

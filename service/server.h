@@ -17,7 +17,9 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "service/api/socket_service.h"
+#include "service/net/resolver.h"
 #include "service/sessions/session_table.h"
+#include "service/tls/tls_client_context.h"
 
 namespace socketsvc {
 
@@ -30,6 +32,10 @@ struct ServerOptions {
   std::string replica_id = "1";
   ServiceOptions service;
   SessionLimits session;
+  // Name lookups: threads, queue bound (and a test seam for the lookups).
+  ResolverOptions resolver;
+  // Trusted CAs for TLS connections (default: the system's).
+  TlsTrustOptions tls_trust;
 };
 
 class SocketServer {
@@ -48,12 +54,15 @@ class SocketServer {
   void Shutdown(absl::Duration grace) ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
-  explicit SocketServer(const ServerOptions& options);
+  SocketServer(const ServerOptions& options, TlsClientContext tls_context);
 
   boost::asio::io_context io_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type>
       work_;
   SessionTable table_;
+  // After io_ (it posts answers there), before service_ (which uses it).
+  Resolver resolver_;
+  const TlsClientContext tls_context_;
   SocketServiceImpl service_;
   std::unique_ptr<grpc::Server> grpc_server_;
   std::vector<std::thread> io_threads_;

@@ -28,6 +28,9 @@ PACKAGES=(
   netcat-openbsd
   openssl
   curl
+  # A real third-party HTTPS server for TLS end-to-end tests (tests/tls/);
+  # tests run it as their own child process, never as a system service.
+  nginx-light
   procps
   iproute2
   ca-certificates
@@ -62,6 +65,19 @@ elif command -v sudo >/dev/null 2>&1; then
 else
   echo "install_deps: missing packages (${missing[*]}) and not root, no sudo" >&2
   exit 1
+fi
+
+# Debian's postinst scripts start services they install (nginx would take
+# port 80 and run as a daemon); tests start nginx themselves, on ephemeral
+# ports. invoke-rc.d asks policy-rc.d first, and exit code 101 means "do not
+# start": install one for the duration of apt-get unless the machine already
+# has one (container images usually do).
+policy_rc=/usr/sbin/policy-rc.d
+if [[ ! -e "${policy_rc}" ]]; then
+  printf '#!/bin/sh\n# socketsvc install_deps: no service starts.\nexit 101\n' |
+    "${as_root[@]}" tee "${policy_rc}" >/dev/null
+  "${as_root[@]}" chmod 755 "${policy_rc}"
+  trap '"${as_root[@]}" rm -f "${policy_rc}"' EXIT
 fi
 
 log="$(mktemp /tmp/socketsvc-install-deps.XXXXXX.log)"

@@ -12,62 +12,14 @@
 #include "common/status_macros.h"
 #include "service/api/call_reactor.h"
 #include "service/api/principal.h"
-#include "service/api/timeouts.h"
-#include "service/net/connector.h"
-#include "service/net/tcp_transport.h"
-#include "service/sessions/handle.h"
+#include "service/api/request_util.h"
+#include "service/net/dialer.h"
 
 namespace socketsvc {
 namespace {
 
-// Longest DNS name plus room for an IPv6 literal with a zone.
-constexpr size_t kMaxHostLength = 255;
-
-absl::Status InvalidRequest(absl::string_view message) {
-  return SocketErrorStatus(absl::StatusCode::kInvalidArgument,
-                           v1::SOCKET_ERROR_INVALID_REQUEST, message);
-}
-
-// The deadline of a blocking call: its timeout_ms (unset: `unset_limit`),
-// answered shortly before the gRPC deadline at the latest.
-template <typename Request>
-absl::StatusOr<absl::Time> CallDeadline(const Request& request,
-                                        absl::Duration unset_limit,
-                                        const grpc::CallbackServerContext& context) {
-  const absl::Time now = absl::Now();
-  std::optional<int64_t> timeout_ms;
-  if (request.has_timeout_ms()) timeout_ms = request.timeout_ms();
-  absl::StatusOr<absl::Time> deadline =
-      DeadlineFromTimeout(timeout_ms, unset_limit, now);
-  if (!deadline.ok()) return deadline;
-  const auto rpc_deadline = context.deadline();
-  return ClampToRpcDeadline(
-      *deadline,
-      rpc_deadline == std::chrono::system_clock::time_point::max()
-          ? absl::InfiniteFuture()
-          : absl::FromChrono(rpc_deadline),
-      now);
-}
-
-// Validates a handle and finds the caller's session behind it.
-absl::StatusOr<std::shared_ptr<Session>> FindSession(
-    SessionTable& table, absl::string_view handle,
-    grpc::CallbackServerContext& context) {
-  if (handle.empty()) return InvalidRequest("handle is required");
-  // A malformed handle is reported like an unknown one: never an oracle.
-  if (!IsWellFormedHandle(handle)) {
-    return SocketErrorStatus(absl::StatusCode::kNotFound,
-                             v1::SOCKET_ERROR_INVALID_HANDLE, "no such handle");
-  }
-  return table.Find(handle, PrincipalOf(context));
-}
-
 absl::Status ValidateConnect(const v1::ConnectRequest& request) {
-  if (request.host().empty()) return InvalidRequest("host is required");
-  if (request.host().size() > kMaxHostLength ||
-      request.host().find('\0') != std::string::npos) {
-    return InvalidRequest("host is not a valid name or address");
-  }
+  RETURN_IF_ERROR(ValidateHostName(request.host(), "host"));
   switch (request.target_case()) {
     case v1::ConnectRequest::kPort:
       if (request.port() == 0 || request.port() > 65535) {
@@ -95,19 +47,17 @@ absl::Status ValidateConnect(const v1::ConnectRequest& request) {
   return absl::OkStatus();
 }
 
-// Low latency for request/response traffic is what callers of a socket
-// service expect; bulk senders batch anyway.
-void EnableNoDelay(boost::asio::ip::tcp::socket& socket) {
-  boost::system::error_code ignored;
-  socket.set_option(boost::asio::ip::tcp::no_delay(true), ignored);
-}
-
 }  // namespace
 
 SocketServiceImpl::SocketServiceImpl(boost::asio::any_io_executor executor,
-                                     SessionTable& table,
+                                     SessionTable& table, Resolver& resolver,
+                                     const TlsClientContext& tls_context,
                                      ServiceOptions options)
-    : executor_(std::move(executor)), table_(table), options_(options) {}
+    : executor_(std::move(executor)),
+      table_(table),
+      resolver_(resolver),
+      tls_context_(tls_context),
+      options_(options) {}
 
 grpc::ServerUnaryReactor* SocketServiceImpl::Connect(
     grpc::CallbackServerContext* context, const v1::ConnectRequest* request,
@@ -121,17 +71,29 @@ grpc::ServerUnaryReactor* SocketServiceImpl::Connect(
     reactor->Complete(!valid.ok() ? valid : deadline.status());
     return reactor;
   }
+  std::optional<TlsClientSetup> tls;
+  if (request->tls().enabled()) {
+    absl::StatusOr<TlsClientSetup> setup =
+        tls_context_.NewSsl(request->tls(), request->host());
+    if (!setup.ok()) {
+      reactor->Complete(setup.status());
+      return reactor;
+    }
+    tls = std::move(*setup);
+  }
   const std::string service = request->target_case() == v1::ConnectRequest::kPort
                                   ? absl::StrCat(request->port())
                                   : request->service();
-  auto connector = Connector::Create(
-      executor_, request->host(), service,
-      [this, reactor, response, principal = PrincipalOf(*context)](
-          absl::StatusOr<boost::asio::ip::tcp::socket> socket) {
-        if (!socket.ok()) return reactor->Complete(socket.status());
-        EnableNoDelay(*socket);
-        absl::StatusOr<std::shared_ptr<Session>> session = table_.Create(
-            principal, std::make_unique<TcpTransport>(std::move(*socket)));
+  auto dialer = Dialer::Create(
+      resolver_, executor_, request->host(), service, std::move(tls),
+      [this, reactor, response, host = request->host(),
+       principal = PrincipalOf(*context)](
+          absl::StatusOr<std::unique_ptr<Transport>> transport) {
+        if (!transport.ok()) return reactor->Complete(transport.status());
+        std::optional<v1::TlsInfo> tls_info;
+        if (const v1::TlsInfo* info = (*transport)->tls_info()) tls_info = *info;
+        absl::StatusOr<std::shared_ptr<Session>> session =
+            table_.Create(principal, host, std::move(*transport));
         if (!session.ok()) return reactor->Complete(session.status());
         if (reactor->cancelled()) {
           // Nobody will learn this handle: do not leave it behind.
@@ -144,10 +106,11 @@ grpc::ServerUnaryReactor* SocketServiceImpl::Connect(
         response->set_local_port(s.local_port());
         response->set_remote_address(s.remote_address());
         response->set_remote_port(s.remote_port());
+        if (tls_info) *response->mutable_tls() = std::move(*tls_info);
         reactor->Complete(absl::OkStatus());
       });
-  reactor->SetCanceller([connector] { connector->Cancel(); });
-  connector->Start(*deadline);
+  reactor->SetCanceller([dialer] { dialer->Cancel(); });
+  dialer->Start(*deadline);
   return reactor;
 }
 

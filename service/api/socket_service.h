@@ -12,7 +12,9 @@
 #include <boost/asio/any_io_executor.hpp>
 
 #include "absl/time/time.h"
+#include "service/net/resolver.h"
 #include "service/sessions/session_table.h"
+#include "service/tls/tls_client_context.h"
 #include "socketsvc/v1/sockets.grpc.pb.h"
 
 namespace socketsvc {
@@ -34,8 +36,11 @@ struct ServiceOptions {
 
 class SocketServiceImpl final : public v1::SocketService::CallbackService {
  public:
-  // `executor` runs socket I/O; `table` must outlive the service.
+  // `executor` runs socket I/O; `table` and `tls_context` must outlive the
+  // service.
+  // `resolver` must outlive the service too.
   SocketServiceImpl(boost::asio::any_io_executor executor, SessionTable& table,
+                    Resolver& resolver, const TlsClientContext& tls_context,
                     ServiceOptions options);
 
   grpc::ServerUnaryReactor* Connect(grpc::CallbackServerContext* context,
@@ -53,10 +58,20 @@ class SocketServiceImpl final : public v1::SocketService::CallbackService {
   grpc::ServerUnaryReactor* GetInfo(grpc::CallbackServerContext* context,
                                     const v1::GetInfoRequest* request,
                                     v1::SocketInfo* response) override;
+  // start_tls_rpc.cc
+  grpc::ServerUnaryReactor* StartTls(grpc::CallbackServerContext* context,
+                                     const v1::StartTlsRequest* request,
+                                     v1::StartTlsResponse* response) override;
+  // resolve_rpc.cc
+  grpc::ServerUnaryReactor* Resolve(grpc::CallbackServerContext* context,
+                                    const v1::ResolveRequest* request,
+                                    v1::ResolveResponse* response) override;
 
  private:
   boost::asio::any_io_executor executor_;
   SessionTable& table_;
+  Resolver& resolver_;
+  const TlsClientContext& tls_context_;
   const ServiceOptions options_;
 };
 

@@ -1,12 +1,12 @@
 #include "service/net/connector.h"
 
+#include <algorithm>
+#include <cerrno>
+
 #include <boost/asio/bind_executor.hpp>
-#include <boost/asio/connect.hpp>
 #include <boost/asio/post.hpp>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
 #include "common/socket_error.h"
 
 namespace socketsvc {
@@ -14,11 +14,68 @@ namespace socketsvc {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
-std::shared_ptr<Connector> Connector::Create(asio::any_io_executor executor,
+namespace {
+
+// "[::1]:80", "127.0.0.1:80".
+std::string EndpointText(const tcp::endpoint& endpoint) {
+  const std::string address = endpoint.address().to_string();
+  return endpoint.address().is_v6()
+             ? absl::StrCat("[", address, "]:", endpoint.port())
+             : absl::StrCat(address, ":", endpoint.port());
+}
+
+// Failures the remote end (or the path to it) caused, as opposed to this
+// host having no route or no address of that family.
+bool RemoteCaused(const boost::system::error_code& ec) {
+  if (ec.category() != boost::system::system_category()) return false;
+  switch (ec.value()) {
+    case ECONNREFUSED:
+    case ECONNRESET:
+    case ECONNABORTED:
+    case ETIMEDOUT:
+    case EHOSTUNREACH:
+    case EHOSTDOWN:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+std::shared_ptr<Connector> Connector::Create(Resolver& resolver,
+                                             asio::any_io_executor executor,
                                              std::string host,
                                              std::string service, Done done) {
-  return std::make_shared<Connector>(std::move(executor), std::move(host),
-                                     std::move(service), std::move(done));
+  return std::make_shared<Connector>(resolver, std::move(executor),
+                                     std::move(host), std::move(service),
+                                     std::move(done));
+}
+
+Connector::Connector(Resolver& resolver, asio::any_io_executor executor,
+                     std::string host, std::string service, Done done)
+    : resolver_(resolver),
+      host_(std::move(host)),
+      service_(std::move(service)),
+      executor_(executor),
+      strand_(asio::make_strand(executor)),
+      timer_(strand_),
+      stagger_(strand_),
+      done_(std::move(done)) {}
+
+Endpoints Connector::Interleave(const Endpoints& endpoints) {
+  Endpoints v6;
+  Endpoints v4;
+  for (const tcp::endpoint& endpoint : endpoints) {
+    (endpoint.address().is_v6() ? v6 : v4).push_back(endpoint);
+  }
+  Endpoints ordered;
+  ordered.reserve(endpoints.size());
+  for (size_t i = 0; i < std::max(v6.size(), v4.size()); ++i) {
+    if (i < v6.size()) ordered.push_back(v6[i]);
+    if (i < v4.size()) ordered.push_back(v4[i]);
+  }
+  return ordered;
 }
 
 void Connector::Start(absl::Time deadline) {
@@ -26,21 +83,9 @@ void Connector::Start(absl::Time deadline) {
              [self = shared_from_this(), deadline] { self->Begin(deadline); });
 }
 
-Connector::Connector(asio::any_io_executor executor, std::string host,
-                     std::string service, Done done)
-    : host_(std::move(host)),
-      service_(std::move(service)),
-      strand_(asio::make_strand(executor)),
-      resolver_(strand_),
-      // The socket outlives the connector inside a Session, which makes its
-      // own strand: give it the plain executor, not this strand.
-      socket_(executor),
-      timer_(strand_),
-      done_(std::move(done)) {}
-
 void Connector::Begin(absl::Time deadline) {
   if (finished_) return;
-  if (cancelled_) return Finish(ErrorStatus({}));
+  if (cancelled_) return Finish(ErrorStatus());
   if (deadline != absl::InfiniteFuture()) {
     const absl::Duration left =
         std::max(deadline - absl::Now(), absl::ZeroDuration());
@@ -51,24 +96,12 @@ void Connector::Begin(absl::Time deadline) {
       self->Abandon();
     });
   }
-  // An address literal with a numeric port needs no lookup: it never waits
-  // behind another caller's slow DNS query.
-  boost::system::error_code not_literal;
-  const asio::ip::address address = asio::ip::make_address(
-      std::string(absl::StripSuffix(absl::StripPrefix(host_, "["), "]")),
-      not_literal);
-  uint32_t port = 0;
-  if (!not_literal && absl::SimpleAtoi(service_, &port) && port <= 65535) {
-    return OnResolved({}, tcp::resolver::results_type::create(
-                              tcp::endpoint(address, static_cast<uint16_t>(port)),
-                              host_, service_));
-  }
-  // No AI_ADDRCONFIG: on a host with only loopback it would hide addresses.
-  resolver_.async_resolve(
-      host_, service_, tcp::resolver::flags(),
-      [self = shared_from_this()](const boost::system::error_code& ec,
-                                  tcp::resolver::results_type results) {
-        self->OnResolved(ec, std::move(results));
+  // Literals and "localhost" with a numeric port are answered without a
+  // resolver thread: they never wait behind another caller's slow lookup.
+  lookup_ = resolver_.Lookup(
+      host_, service_, deadline, strand_,
+      [self = shared_from_this()](absl::StatusOr<Endpoints> endpoints) {
+        self->OnResolved(std::move(endpoints));
       });
 }
 
@@ -81,70 +114,132 @@ void Connector::Cancel() {
 }
 
 void Connector::Abandon() {
-  // The RPC is answered now; a lookup still running on the resolver thread
-  // or a connect in flight ends later and finds the connector finished.
-  resolver_.cancel();
-  boost::system::error_code ignored;
-  socket_.close(ignored);
-  Finish(ErrorStatus({}));
+  // The RPC is answered now; a lookup still running on a resolver thread or
+  // a connect in flight ends later and finds the connector finished.
+  if (lookup_ != 0) resolver_.Cancel(lookup_);
+  lookup_ = 0;
+  CloseAttempts();
+  Finish(ErrorStatus());
 }
 
-void Connector::OnResolved(const boost::system::error_code& ec,
-                           tcp::resolver::results_type results) {
+void Connector::OnResolved(absl::StatusOr<Endpoints> endpoints) {
+  lookup_ = 0;
   if (finished_) return;
-  if (ec || timed_out_ || cancelled_) return Finish(ErrorStatus(ec));
-  asio::async_connect(
-      socket_, results,
-      asio::bind_executor(strand_, [self = shared_from_this()](
-                                       const boost::system::error_code& ec,
-                                       const tcp::endpoint&) {
-        self->OnConnected(ec);
+  // The resolver's status already names the host and the socket error
+  // (HOST_NOT_FOUND, INVALID_REQUEST for a bad service, TIMED_OUT).
+  if (!endpoints.ok()) return Finish(endpoints.status());
+  endpoints_ = Interleave(*endpoints);
+  StartNextAttempt();
+}
+
+void Connector::StartNextAttempt() {
+  const size_t index = attempts_.size();
+  if (finished_ || index >= endpoints_.size()) return;
+  attempts_.push_back(Attempt{endpoints_[index],
+                              std::make_unique<tcp::socket>(executor_), {}});
+  tcp::socket& socket = *attempts_.back().socket;
+  boost::system::error_code ec;
+  socket.open(endpoints_[index].protocol(), ec);
+  if (ec) return OnAttemptDone(index, ec);  // No IPv6 here, out of fds, ...
+  socket.async_connect(
+      endpoints_[index],
+      asio::bind_executor(strand_, [self = shared_from_this(), index](
+                                       const boost::system::error_code& ec) {
+        self->OnAttemptDone(index, ec);
       }));
+  if (attempts_.size() < endpoints_.size()) {
+    const size_t generation = ++stagger_generation_;
+    stagger_.expires_after(absl::ToChronoNanoseconds(kStagger));
+    stagger_.async_wait([self = shared_from_this(),
+                         generation](boost::system::error_code ec) {
+      if (ec || self->finished_ ||
+          generation != self->stagger_generation_) {
+        return;
+      }
+      self->StartNextAttempt();
+    });
+  }
 }
 
-void Connector::OnConnected(const boost::system::error_code& ec) {
+void Connector::OnAttemptDone(size_t index, const boost::system::error_code& ec) {
   if (finished_) return;
-  if (ec || timed_out_ || cancelled_) return Finish(ErrorStatus(ec));
-  timer_.cancel();
-  Finish(std::move(socket_));
+  Attempt& attempt = attempts_[index];
+  if (!ec) {
+    tcp::socket socket = std::move(*attempt.socket);
+    CloseAttempts();
+    return Finish(std::move(socket));
+  }
+  attempt.error = ec;
+  boost::system::error_code ignored;
+  attempt.socket->close(ignored);
+  // A failure starts the next address at once instead of after the stagger.
+  if (attempts_.size() < endpoints_.size()) {
+    ++stagger_generation_;
+    stagger_.cancel();
+    return StartNextAttempt();
+  }
+  for (const Attempt& a : attempts_) {
+    if (!a.error) return;  // Still connecting.
+  }
+  Finish(ErrorStatus());
+}
+
+void Connector::CloseAttempts() {
+  for (Attempt& attempt : attempts_) {
+    boost::system::error_code ignored;
+    attempt.socket->close(ignored);
+  }
 }
 
 void Connector::Finish(absl::StatusOr<tcp::socket> result) {
   if (finished_) return;
   finished_ = true;
   timer_.cancel();
+  stagger_.cancel();
   Done done = std::move(done_);
   done(std::move(result));
 }
 
-absl::Status Connector::ErrorStatus(const boost::system::error_code& ec) const {
+absl::Status Connector::ErrorStatus() const {
   const std::string target = absl::StrCat(host_, ":", service_);
   if (timed_out_) {
-    return SocketErrorStatus(absl::StatusCode::kDeadlineExceeded, v1::SOCKET_ERROR_TIMED_OUT,
+    return SocketErrorStatus(absl::StatusCode::kDeadlineExceeded,
+                             v1::SOCKET_ERROR_TIMED_OUT,
                              absl::StrCat("connect ", target, ": timed out"),
                              ETIMEDOUT);
   }
   if (cancelled_) {
-    return SocketErrorStatus(absl::StatusCode::kCancelled, v1::SOCKET_ERROR_CANCELLED,
+    return SocketErrorStatus(absl::StatusCode::kCancelled,
+                             v1::SOCKET_ERROR_CANCELLED,
                              absl::StrCat("connect ", target, ": cancelled"));
   }
-  if (ec.category() == asio::error::get_netdb_category()) {
-    const bool transient = ec == asio::error::host_not_found_try_again;
-    return SocketErrorStatus(
-        transient ? absl::StatusCode::kUnavailable : absl::StatusCode::kNotFound,
-        v1::SOCKET_ERROR_HOST_NOT_FOUND,
-        absl::StrCat("resolve ", host_, ": ", ec.message()));
+  // The first failure, in address order, that the remote end caused; else
+  // the first failure.
+  const Attempt* chosen = nullptr;
+  for (const Attempt& attempt : attempts_) {
+    if (!attempt.error) continue;
+    if (chosen == nullptr ||
+        (RemoteCaused(attempt.error) && !RemoteCaused(chosen->error))) {
+      chosen = &attempt;
+    }
   }
-  if (ec.category() == asio::error::get_addrinfo_category()) {
-    return SocketErrorStatus(
-        absl::StatusCode::kInvalidArgument, v1::SOCKET_ERROR_INVALID_REQUEST,
-        absl::StrCat("resolve service '", service_, "': ", ec.message()));
+  if (chosen == nullptr) {
+    return SocketErrorStatus(absl::StatusCode::kInternal,
+                             v1::SOCKET_ERROR_INTERNAL_ERROR,
+                             absl::StrCat("connect ", target, ": no attempt"));
   }
-  if (ec.category() == boost::system::system_category()) {
-    return ErrnoStatus(ec.value(), absl::StrCat("connect ", target));
+  // "connect localhost:8080 at 127.0.0.1:8080 (2 addresses tried)".
+  const std::string context = absl::StrCat(
+      "connect ", target, " at ", EndpointText(chosen->endpoint),
+      attempts_.size() > 1
+          ? absl::StrCat(" (", attempts_.size(), " addresses tried)")
+          : "");
+  if (chosen->error.category() == boost::system::system_category()) {
+    return ErrnoStatus(chosen->error.value(), context);
   }
-  return SocketErrorStatus(absl::StatusCode::kInternal, v1::SOCKET_ERROR_INTERNAL_ERROR,
-                           absl::StrCat("connect ", target, ": ", ec.message()));
+  return SocketErrorStatus(absl::StatusCode::kInternal,
+                           v1::SOCKET_ERROR_INTERNAL_ERROR,
+                           absl::StrCat(context, ": ", chosen->error.message()));
 }
 
 }  // namespace socketsvc

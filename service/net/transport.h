@@ -15,6 +15,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "socketsvc/v1/sockets.pb.h"
 
 namespace socketsvc {
 
@@ -26,6 +27,9 @@ struct IoProgress {
   bool eof = false;
   // Nothing more can be done now; wait for the socket before trying again.
   bool would_block = false;
+  // With would_block: wait for the other direction's readiness instead (a
+  // TLS read may need to write, and a TLS write to read).
+  bool wants_other_direction = false;
 };
 
 class Transport {
@@ -51,6 +55,9 @@ class Transport {
 
   // The underlying socket, for readiness waits and addresses.
   virtual boost::asio::ip::tcp::socket& socket() = 0;
+
+  // What the TLS handshake settled; null for plain TCP.
+  virtual const v1::TlsInfo* tls_info() const { return nullptr; }
 };
 
 }  // namespace socketsvc

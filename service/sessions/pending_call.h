@@ -18,6 +18,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "service/tls/openssl_util.h"
 #include "socketsvc/v1/sockets.pb.h"
 
 namespace socketsvc {
@@ -119,6 +120,21 @@ class CloseCall : public CompletingCall<CloseResult> {
 
   const v1::CloseMode mode;
   CloseResult result;
+};
+
+class TlsUpgradeCall : public CompletingCall<v1::TlsInfo> {
+ public:
+  // `ssl` from TlsClientContext::NewSsl; `server_name` is what it verifies.
+  TlsUpgradeCall(UniqueSsl ssl, std::string server_name, bool verify,
+                 absl::Time deadline, Completion<v1::TlsInfo> done)
+      : CompletingCall(deadline, std::move(done)),
+        ssl(std::move(ssl)),
+        server_name(std::move(server_name)),
+        verify(verify) {}
+
+  UniqueSsl ssl;
+  const std::string server_name;
+  const bool verify;
 };
 
 }  // namespace socketsvc

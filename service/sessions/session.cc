@@ -30,10 +30,11 @@ bool RemoveFromQueue(Queue& queue, const Call& call) {
 
 }  // namespace
 
-Session::Session(std::string handle, std::string owner,
+Session::Session(std::string handle, std::string owner, std::string peer_name,
                  std::unique_ptr<Transport> transport, SessionLimits limits)
     : handle_(std::move(handle)),
       owner_(std::move(owner)),
+      peer_name_(std::move(peer_name)),
       limits_(limits),
       created_(absl::Now()),
       strand_(boost::asio::make_strand(transport->socket().get_executor())),
@@ -107,6 +108,7 @@ void Session::Shutdown() {
     const absl::Status stopping = SocketErrorStatus(
         absl::StatusCode::kUnavailable, v1::SOCKET_ERROR_SHUTTING_DOWN,
         "socketd is shutting down; the socket was aborted");
+    self->AbandonUpgrade();
     self->transport_->Abort();
     self->FailAllReceives(stopping);
     self->FailAllSends(stopping);
@@ -120,6 +122,7 @@ void Session::Shutdown() {
 
 v1::SocketState Session::CurrentState() const {
   if (draining_close_) return v1::SOCKET_STATE_CLOSING;
+  if (upgrading_) return v1::SOCKET_STATE_CONNECTING;
   if (!broken_.ok()) return v1::SOCKET_STATE_BROKEN;
   if (send_shut_ && peer_eof_) return v1::SOCKET_STATE_BOTH_CLOSED;
   if (send_shut_) return v1::SOCKET_STATE_HALF_CLOSED;
@@ -141,6 +144,7 @@ void Session::FillInfo(v1::SocketInfo& info) const {
   info.set_age_ms(absl::ToInt64Milliseconds(now - created_));
   info.set_pending_sends(static_cast<uint32_t>(sends_.size()));
   info.set_pending_receives(static_cast<uint32_t>(receives_.size()));
+  if (const v1::TlsInfo* tls = transport_->tls_info()) *info.mutable_tls() = *tls;
   if (!broken_.ok()) {
     if (auto detail = GetErrorDetail(broken_)) {
       info.set_last_error(detail->error());
@@ -196,8 +200,12 @@ void Session::CancelOnStrand(const std::shared_ptr<PendingCall>& call) {
   } else if (call == draining_close_) {
     // A close never stays half done: stop draining and release now.
     FinishDrain(/*timed_out=*/true);
+  } else if (call == upgrading_) {
+    handshake_->StopOnStrand(cancelled);
   } else if (auto close = std::dynamic_pointer_cast<CloseCall>(call)) {
     close->Finish(cancelled);
+  } else if (auto upgrade = std::dynamic_pointer_cast<TlsUpgradeCall>(call)) {
+    upgrade->Finish(cancelled);
   }
 }
 

@@ -24,6 +24,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "service/net/transport.h"
+#include "service/tls/tls_handshake.h"
 #include "service/sessions/pending_call.h"
 #include "socketsvc/v1/sockets.pb.h"
 
@@ -40,7 +41,8 @@ class Session : public std::enable_shared_from_this<Session> {
  public:
   using Strand = boost::asio::strand<boost::asio::any_io_executor>;
 
-  Session(std::string handle, std::string owner,
+  // `peer_name` is the host the caller connected to (the default TLS name).
+  Session(std::string handle, std::string owner, std::string peer_name,
           std::unique_ptr<Transport> transport, SessionLimits limits);
   ~Session();
 
@@ -49,6 +51,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   const std::string& handle() const { return handle_; }
   const std::string& owner() const { return owner_; }
+  const std::string& peer_name() const { return peer_name_; }
   // Both ends, as connected (fixed at creation).
   const std::string& local_address() const { return local_address_; }
   uint16_t local_port() const { return local_port_; }
@@ -63,6 +66,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void StartReceive(std::shared_ptr<ReceiveCall> call);
   void StartSend(std::shared_ptr<SendCall> call);
   void StartClose(std::shared_ptr<CloseCall> call);
+  // Upgrades the idle plain connection to TLS in place (session_tls.cc).
+  void StartTlsUpgrade(std::shared_ptr<TlsUpgradeCall> call);
   void GetInfo(absl::AnyInvocable<void(absl::StatusOr<v1::SocketInfo>)> done);
 
   // Finishes `call` with CANCELLED if it is still pending. Bytes a Receive
@@ -96,7 +101,13 @@ class Session : public std::enable_shared_from_this<Session> {
   void WaitReadable();
   void WaitWritable();
   void OnReadable();
+  void OnWritable();
   void MarkBroken(const absl::Status& status);
+
+  // --- strand only, session_tls.cc ---
+  void UpgradeOnStrand(std::shared_ptr<TlsUpgradeCall> call);
+  absl::Status UpgradeBlocker() const;
+  void AbandonUpgrade();
 
   // --- strand only, session_close.cc ---
   void CloseOnStrand(std::shared_ptr<CloseCall> call);
@@ -109,6 +120,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   const std::string handle_;
   const std::string owner_;
+  const std::string peer_name_;
   const SessionLimits limits_;
   const absl::Time created_;
   Strand strand_;
@@ -125,10 +137,16 @@ class Session : public std::enable_shared_from_this<Session> {
   std::deque<std::shared_ptr<ReceiveCall>> receives_;
   std::deque<std::shared_ptr<SendCall>> sends_;
   std::shared_ptr<CloseCall> draining_close_;
+  // A StartTls in progress, and the handshake driving it.
+  std::shared_ptr<TlsUpgradeCall> upgrading_;
+  std::shared_ptr<TlsHandshake> handshake_;
   // Bytes read by a cancelled Receive, returned first by the next one.
   std::string unclaimed_;
   bool read_wait_armed_ = false;
   bool write_wait_armed_ = false;
+  // What the last blocked read or write waits for (TLS can cross them).
+  bool receive_waits_writable_ = false;
+  bool send_waits_readable_ = false;
   bool send_shut_ = false;
   bool peer_eof_ = false;
   bool released_ = false;

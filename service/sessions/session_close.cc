@@ -24,6 +24,7 @@ absl::Status ClosedByCloseStatus() {
 void Session::CloseOnStrand(std::shared_ptr<CloseCall> call) {
   if (call->finished()) return;  // Cancelled before it arrived.
   if (released_) return call->Finish(ReleasedStatus());
+  AbandonUpgrade();
   switch (call->mode) {
     case v1::CLOSE_MODE_ABORT:
       transport_->Abort();
@@ -109,7 +110,7 @@ void Session::PumpDrain() {
     if (progress->eof) peer_eof_ = true;
     if (progress->would_block) {
       if (draining_close_->deadline() == absl::InfinitePast()) break;
-      return WaitReadable();
+      return progress->wants_other_direction ? WaitWritable() : WaitReadable();
     }
   }
   FinishDrain(/*timed_out=*/!peer_eof_ && broken_.ok());

@@ -24,6 +24,12 @@ absl::Status TooManyQueued(size_t limit) {
                    " calls of this direction are already waiting on the handle"));
 }
 
+absl::Status UpgradingStatus() {
+  return SocketErrorStatus(absl::StatusCode::kFailedPrecondition,
+                           v1::SOCKET_ERROR_NOT_CONNECTED,
+                           "a TLS handshake (StartTls) is in progress");
+}
+
 absl::Status ClosingStatus() {
   return SocketErrorStatus(absl::StatusCode::kFailedPrecondition,
                            v1::SOCKET_ERROR_NOT_CONNECTED, "the handle is being closed");
@@ -35,6 +41,7 @@ void Session::EnqueueReceive(std::shared_ptr<ReceiveCall> call) {
   if (call->finished()) return;  // Cancelled before it arrived.
   if (released_) return call->Finish(ReleasedStatus());
   if (draining_close_) return call->Finish(ClosingStatus());
+  if (upgrading_) return call->Finish(UpgradingStatus());
   if (receives_.size() > limits_.max_queued_calls) {
     return call->Finish(TooManyQueued(limits_.max_queued_calls));
   }
@@ -49,6 +56,7 @@ void Session::EnqueueSend(std::shared_ptr<SendCall> call) {
   if (call->finished()) return;  // Cancelled before it arrived.
   if (released_) return call->Finish(ReleasedStatus());
   if (draining_close_) return call->Finish(ClosingStatus());
+  if (upgrading_) return call->Finish(UpgradingStatus());
   if (sends_.size() > limits_.max_queued_calls) {
     return call->Finish(TooManyQueued(limits_.max_queued_calls));
   }
@@ -60,7 +68,9 @@ void Session::EnqueueSend(std::shared_ptr<SendCall> call) {
 void Session::PumpReceives() {
   while (!receives_.empty()) {
     std::shared_ptr<ReceiveCall> head = receives_.front();
-    if (!ServiceReceive(*head)) return WaitReadable();
+    if (!ServiceReceive(*head)) {
+      return receive_waits_writable_ ? WaitWritable() : WaitReadable();
+    }
     receives_.pop_front();
   }
 }
@@ -95,6 +105,7 @@ bool Session::ServiceReceive(ReceiveCall& call) {
     }
     if (progress->eof) peer_eof_ = true;
     if (progress->would_block) {
+      receive_waits_writable_ = progress->wants_other_direction;
       if (result.data.size() >= call.min_bytes) break;
       if (!DeadlinePassed(call)) return false;
       result.timed_out = true;
@@ -108,7 +119,9 @@ bool Session::ServiceReceive(ReceiveCall& call) {
 void Session::PumpSends() {
   while (!sends_.empty()) {
     std::shared_ptr<SendCall> head = sends_.front();
-    if (!ServiceSend(*head)) return WaitWritable();
+    if (!ServiceSend(*head)) {
+      return send_waits_readable_ ? WaitReadable() : WaitWritable();
+    }
     sends_.pop_front();
   }
 }
@@ -137,6 +150,7 @@ bool Session::ServiceSend(SendCall& call) {
       NoteActivity();
     }
     if (progress->would_block && call.sent < call.data.size()) {
+      send_waits_readable_ = progress->wants_other_direction;
       if (!DeadlinePassed(call)) return false;
       call.Finish(SendResult{call.sent, /*timed_out=*/true});
       return true;
@@ -166,14 +180,24 @@ void Session::WaitWritable() {
       boost::asio::bind_executor(
           strand_, [self = shared_from_this()](boost::system::error_code) {
             self->write_wait_armed_ = false;
-            if (!self->released_) self->PumpSends();
+            self->OnWritable();
           }));
 }
 
+// A TLS read may wait for writability and a TLS write for readability, so
+// each readiness event serves whichever side waits for it.
 void Session::OnReadable() {
-  if (released_) return;
+  if (released_ || upgrading_) return;
   if (draining_close_) return PumpDrain();
   PumpReceives();
+  if (send_waits_readable_) PumpSends();
+}
+
+void Session::OnWritable() {
+  if (released_ || upgrading_) return;
+  if (draining_close_) return PumpDrain();
+  PumpSends();
+  if (receive_waits_writable_) PumpReceives();
 }
 
 void Session::MarkBroken(const absl::Status& status) {

@@ -19,9 +19,11 @@ SessionTable::SessionTable(std::string replica_id, SessionLimits limits)
     : replica_id_(std::move(replica_id)), limits_(limits) {}
 
 absl::StatusOr<std::shared_ptr<Session>> SessionTable::Create(
-    absl::string_view owner, std::unique_ptr<Transport> transport) {
+    absl::string_view owner, absl::string_view peer_name,
+    std::unique_ptr<Transport> transport) {
   std::string handle = NewHandle(HandleKind::kSocket, replica_id_);
   auto session = std::make_shared<Session>(handle, std::string(owner),
+                                           std::string(peer_name),
                                            std::move(transport), limits_);
   {
     absl::MutexLock lock(&mu_);

@@ -26,7 +26,8 @@ class SessionTable {
 
   // Wraps a connected transport in a new Session owned by `owner`.
   absl::StatusOr<std::shared_ptr<Session>> Create(
-      absl::string_view owner, std::unique_ptr<Transport> transport)
+      absl::string_view owner, absl::string_view peer_name,
+      std::unique_ptr<Transport> transport)
       ABSL_LOCKS_EXCLUDED(mu_);
 
   // The session behind `handle` if `principal` owns it; NOT_FOUND otherwise.

@@ -29,7 +29,8 @@ class SessionTest : public ::testing::Test {
     tcp::socket client(io_);
     client.connect(acceptor.local_endpoint());
     peer_ = std::make_unique<tcp::socket>(acceptor.accept());
-    auto created = table_.Create("alice", std::make_unique<TcpTransport>(std::move(client)));
+    auto created = table_.Create("alice", "127.0.0.1",
+                                 std::make_unique<TcpTransport>(std::move(client)));
     ASSERT_TRUE(created.ok());
     session_ = *created;
     thread_ = std::thread([this] { io_.run(); });
