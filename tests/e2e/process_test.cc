@@ -11,6 +11,7 @@
 
 #include "client/client.h"
 #include "common/grpc_status.h"
+#include "common/socket_error.h"
 #include "gtest/gtest.h"
 #include "tests/e2e/socketd_process.h"
 
@@ -109,6 +110,54 @@ TEST(SocketdProcessTest, PendingReceivesHoldNoThreadsAndSigtermDrains) {
   EXPECT_EQ(unavailable_or_cancelled.load(), kSessions);
 }
 
+TEST(SocketdProcessTest, PendingTlsHandshakesHoldNoThreadsAndTimeOut) {
+  SocketdProcess socketd;
+  ASSERT_TRUE(socketd.started());
+  Client client = Client::Create(socketd.target());
+  // The kernel accepts the TCP connections; nobody ever answers the
+  // ClientHello, so every handshake waits until its timeout.
+  constexpr int kHandshakes = 300;
+  SilentListener listener(kHandshakes + 16);
+  const int threads_before = socketd.ThreadCount();
+
+  struct PendingConnect {
+    grpc::ClientContext context;
+    v1::ConnectRequest request;
+    v1::ConnectResponse response;
+  };
+  std::deque<PendingConnect> pending(kHandshakes);
+  std::atomic<int> finished{0};
+  std::atomic<int> timed_out{0};
+  const absl::Time start = absl::Now();
+  for (PendingConnect& p : pending) {
+    p.request.set_host("127.0.0.1");
+    p.request.set_port(listener.port());
+    p.request.set_timeout_ms(3000);
+    p.request.mutable_tls()->set_enabled(true);
+    client.stub()->async()->Connect(
+        &p.context, &p.request, &p.response, [&](grpc::Status status) {
+          if (GetSocketError(FromGrpcStatus(status)) == v1::SOCKET_ERROR_TIMED_OUT) {
+            ++timed_out;
+          }
+          ++finished;
+        });
+  }
+  absl::SleepFor(absl::Milliseconds(1500));
+  const int threads_during = socketd.ThreadCount();
+  EXPECT_EQ(finished.load(), 0);
+  std::cerr << "socketd threads: " << threads_before << " before, "
+            << threads_during << " with " << kHandshakes
+            << " pending TLS handshakes\n";
+  EXPECT_LE(threads_during, threads_before + 4);
+  const absl::Time limit = absl::Now() + absl::Seconds(15);
+  while (finished.load() < kHandshakes && absl::Now() < limit) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_EQ(timed_out.load(), kHandshakes);
+  // Each ended at its own 3 s timeout, not much later.
+  EXPECT_LT(absl::Now() - start, absl::Seconds(8));
+}
+
 TEST(SocketdProcessTest, HelpListsEveryFlag) {
   const std::string command =
       RunfilePath("service/socketd") + " --help 2>&1";
@@ -122,6 +171,7 @@ TEST(SocketdProcessTest, HelpListsEveryFlag) {
        {"--listen", "--io_threads", "--replica_id", "--max_wait_ms",
         "--close_drain_timeout_ms", "--default_receive_bytes",
         "--max_receive_bytes", "--max_send_bytes", "--max_queued_calls",
+        "--max_sessions", "--resolver_threads", "--tls_ca_file", "--tls_ca_dir",
         "--shutdown_grace_ms"}) {
     EXPECT_NE(text.find(flag), std::string::npos) << flag << " in\n" << text;
   }
