@@ -182,5 +182,10 @@ TEST(SocketdProcessTest, RefusesABadListenAddress) {
   EXPECT_FALSE(socketd.started());
 }
 
+TEST(SocketdProcessTest, RefusesAnUnreadableTrustStore) {
+  SocketdProcess socketd({"--tls_ca_file=/nonexistent/ca.pem"});
+  EXPECT_FALSE(socketd.started());
+}
+
 }  // namespace
 }  // namespace socketsvc::e2e

@@ -235,5 +235,75 @@ TEST_F(TlsVerifyTest, BadTlsOptionsAreInvalidArguments) {
                        v1::SOCKET_ERROR_INVALID_REQUEST));
 }
 
+// socketd's own trust store (--tls_ca_file / --tls_ca_dir), the role of
+// Omnis's cacerts folder: no ca_pem needed in the request.
+class TrustStoreTest : public SocketdTest {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<std::unique_ptr<CertificateAuthority>> ca = CertificateAuthority::Create();
+    ASSERT_TRUE(ca.ok()) << ca.status();
+    ca_ = std::move(*ca);
+    SocketdTest::SetUp();  // Options() below needs the CA.
+  }
+  std::unique_ptr<CertificateAuthority> ca_;
+};
+
+class TrustFileTest : public TrustStoreTest {
+  ServerOptions Options() override {
+    ServerOptions options;
+    options.tls_trust.ca_file = ca_->cert_path();
+    return options;
+  }
+};
+
+TEST_F(TrustFileTest, CaFileFlagIsTrusted) {
+  absl::StatusOr<IssuedCertificate> cert = ca_->IssueLocalhostServerCert();
+  ASSERT_TRUE(cert.ok()) << cert.status();
+  absl::StatusOr<std::unique_ptr<OpenSslServer>> server =
+      OpenSslServer::Start({cert->cert_path, cert->key_path});
+  ASSERT_TRUE(server.ok()) << server.status();
+  absl::StatusOr<v1::ConnectResponse> connected =
+      client_->ConnectTls("127.0.0.1", (*server)->port(), v1::TlsOptions(), 5000);
+  ASSERT_TRUE(connected.ok()) << connected.status();
+  EXPECT_TRUE(connected->tls().verified());
+}
+
+class TrustDirTest : public TrustStoreTest {
+  ServerOptions Options() override {
+    // A c_rehash-style directory: <hash>.0 links, made by `openssl rehash`.
+    const std::string dir = ca_->dir() + "/trusted";
+    const std::string command = "mkdir -p '" + dir + "' && cp '" + ca_->cert_path() +
+                                "' '" + dir + "/ca.pem' && openssl rehash '" + dir + "'";
+    EXPECT_EQ(std::system(command.c_str()), 0) << command;
+    ServerOptions options;
+    options.tls_trust.ca_dir = dir;
+    return options;
+  }
+};
+
+TEST_F(TrustDirTest, CaDirFlagIsTrustedAndOtherCasAreNot) {
+  absl::StatusOr<IssuedCertificate> cert = ca_->IssueLocalhostServerCert();
+  ASSERT_TRUE(cert.ok()) << cert.status();
+  absl::StatusOr<std::unique_ptr<OpenSslServer>> server =
+      OpenSslServer::Start({cert->cert_path, cert->key_path});
+  ASSERT_TRUE(server.ok()) << server.status();
+  absl::StatusOr<v1::ConnectResponse> connected =
+      client_->ConnectTls("127.0.0.1", (*server)->port(), v1::TlsOptions(), 5000);
+  ASSERT_TRUE(connected.ok()) << connected.status();
+  EXPECT_TRUE(connected->tls().verified());
+
+  absl::StatusOr<std::unique_ptr<CertificateAuthority>> stranger =
+      CertificateAuthority::Create("stranger CA");
+  ASSERT_TRUE(stranger.ok());
+  absl::StatusOr<IssuedCertificate> other = (*stranger)->IssueLocalhostServerCert();
+  ASSERT_TRUE(other.ok());
+  absl::StatusOr<std::unique_ptr<OpenSslServer>> untrusted =
+      OpenSslServer::Start({other->cert_path, other->key_path});
+  ASSERT_TRUE(untrusted.ok());
+  EXPECT_TRUE(HasError(
+      client_->ConnectTls("127.0.0.1", (*untrusted)->port(), v1::TlsOptions(), 5000),
+      absl::StatusCode::kFailedPrecondition, v1::SOCKET_ERROR_CERT_VERIFY_FAILED));
+}
+
 }  // namespace
 }  // namespace socketsvc::e2e
