@@ -168,6 +168,40 @@ class Client {
   absl::StatusOr<v1::SocketInfo> GetInfo(absl::string_view handle,
                                          const CallOptions& options = {}) const;
 
+  // --- Server side ---------------------------------------------------------
+
+  // Listens on `bind_address` (empty: 127.0.0.1) and `port` (0: any free).
+  absl::StatusOr<v1::ListenResponse> Listen(absl::string_view bind_address,
+                                            uint32_t port, uint32_t backlog = 0,
+                                            const CallOptions& options = {}) const;
+
+  // Waits for the next connection on `listener`; its handle works with every
+  // socket call. AcceptResponse::timed_out when none came in time.
+  absl::StatusOr<v1::AcceptResponse> Accept(
+      absl::string_view listener, std::optional<int64_t> timeout_ms = std::nullopt,
+      const CallOptions& options = {}) const;
+
+  // Starts an HTTP(S) server instance.
+  absl::StatusOr<v1::ServerCreateResponse> ServerCreate(
+      const v1::ServerCreateRequest& request, const CallOptions& options = {}) const;
+
+  // The next request for the server; ServerReceiveResponse::timed_out when
+  // none came in time. Each request goes to exactly one caller.
+  absl::StatusOr<v1::ServerReceiveResponse> ServerReceive(
+      absl::string_view server_id, std::optional<int64_t> timeout_ms = std::nullopt,
+      const CallOptions& options = {}) const;
+
+  // Answers a request from ServerReceive.
+  absl::StatusOr<v1::ServerSendResponse> ServerSend(
+      const v1::ServerSendRequest& request, const CallOptions& options = {}) const;
+
+  // Stops the server; queued requests are answered 503.
+  absl::StatusOr<v1::ServerDeleteResponse> ServerDelete(
+      absl::string_view server_id, const CallOptions& options = {}) const;
+
+  absl::StatusOr<v1::ServerInfo> GetServerInfo(absl::string_view server_id,
+                                               const CallOptions& options = {}) const;
+
   // The stub every call goes through.
   const std::shared_ptr<v1::SocketService::StubInterface>& stub() const {
     return stub_;

@@ -82,6 +82,19 @@ class FakeStub : public Stub {
     resolve = r;
     return Record(c);
   }
+  // Server-side calls are pass-throughs; only that they reach the stub counts.
+#define SOCKETSVC_FAKE_SYNC_(Method, Req, Resp)                               \
+  grpc::Status Method(grpc::ClientContext* c, const Req&, Resp*) override {  \
+    return Record(c);                                                        \
+  }
+  SOCKETSVC_FAKE_SYNC_(Listen, v1::ListenRequest, v1::ListenResponse)
+  SOCKETSVC_FAKE_SYNC_(Accept, v1::AcceptRequest, v1::AcceptResponse)
+  SOCKETSVC_FAKE_SYNC_(ServerCreate, v1::ServerCreateRequest, v1::ServerCreateResponse)
+  SOCKETSVC_FAKE_SYNC_(ServerReceive, v1::ServerReceiveRequest, v1::ServerReceiveResponse)
+  SOCKETSVC_FAKE_SYNC_(ServerSend, v1::ServerSendRequest, v1::ServerSendResponse)
+  SOCKETSVC_FAKE_SYNC_(ServerDelete, v1::ServerDeleteRequest, v1::ServerDeleteResponse)
+  SOCKETSVC_FAKE_SYNC_(GetServerInfo, v1::GetServerInfoRequest, v1::ServerInfo)
+#undef SOCKETSVC_FAKE_SYNC_
 
  private:
   grpc::Status Record(grpc::ClientContext* c) {
@@ -109,6 +122,13 @@ class FakeStub : public Stub {
   SOCKETSVC_FAKE_ASYNC_(GetInfo, v1::GetInfoRequest, v1::SocketInfo)
   SOCKETSVC_FAKE_ASYNC_(StartTls, v1::StartTlsRequest, v1::StartTlsResponse)
   SOCKETSVC_FAKE_ASYNC_(Resolve, v1::ResolveRequest, v1::ResolveResponse)
+  SOCKETSVC_FAKE_ASYNC_(Listen, v1::ListenRequest, v1::ListenResponse)
+  SOCKETSVC_FAKE_ASYNC_(Accept, v1::AcceptRequest, v1::AcceptResponse)
+  SOCKETSVC_FAKE_ASYNC_(ServerCreate, v1::ServerCreateRequest, v1::ServerCreateResponse)
+  SOCKETSVC_FAKE_ASYNC_(ServerReceive, v1::ServerReceiveRequest, v1::ServerReceiveResponse)
+  SOCKETSVC_FAKE_ASYNC_(ServerSend, v1::ServerSendRequest, v1::ServerSendResponse)
+  SOCKETSVC_FAKE_ASYNC_(ServerDelete, v1::ServerDeleteRequest, v1::ServerDeleteResponse)
+  SOCKETSVC_FAKE_ASYNC_(GetServerInfo, v1::GetServerInfoRequest, v1::ServerInfo)
 #undef SOCKETSVC_FAKE_ASYNC_
 };
 
