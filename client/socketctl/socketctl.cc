@@ -1,57 +1,35 @@
 // socketctl: drives sockets held by socketd from the command line.
 // Run `socketctl help` for usage; exit codes are listed in kUsage.
-#include <pthread.h>
-#include <signal.h>
+//
+// This file holds main, the command dispatch and the one-RPC commands;
+// flags.h has the flags, connect.h builds ConnectRequests, tls.h the TLS
+// options and output, cat.h the netcat loop, output.h error lines.
 #include <unistd.h>
 
-#include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/status/status.h"
-#include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
-#include "absl/time/time.h"
 #include "client/client.h"
+#include "client/socketctl/cat.h"
+#include "client/socketctl/connect.h"
 #include "client/socketctl/errors.h"
+#include "client/socketctl/flags.h"
+#include "client/socketctl/output.h"
+#include "client/socketctl/tls.h"
 #include "common/socket_error.h"
 
-ABSL_FLAG(std::string, server, "127.0.0.1:50051",
-          "socketd address (host:port)");
-ABSL_FLAG(std::optional<int64_t>, timeout_ms, std::nullopt,
-          "socket-level timeout of connect/send/recv/close in ms: unset = "
-          "socketd's default, 0 = do not block, -1 = no own limit");
-ABSL_FLAG(absl::Duration, rpc_timeout, absl::InfiniteDuration(),
-          "gRPC deadline of each call, e.g. 10s (default: none)");
-ABSL_FLAG(std::string, mode, "complete",
-          "close mode: complete|partial|abort|discard");
-ABSL_FLAG(
-    uint32_t, max_bytes, 0,
-    "recv/cat: most bytes per Receive (0 = socketd's default; cat: 64KiB)");
-ABSL_FLAG(uint32_t, min_bytes, 0,
-          "recv: answer once this many bytes are there");
-
-namespace socketsvc {
+namespace socketsvc::socketctl {
 namespace {
-
-using socketctl::kOk;
-using socketctl::kOtherError;
-using socketctl::kSocketError;
-using socketctl::kUsageError;
 
 // absl prefixes it with "socketctl: " in --help; `help` does the same.
 constexpr char kUsage[] = R"(drive TCP sockets held by socketd.
@@ -60,12 +38,19 @@ usage: socketctl [flags] COMMAND ARGS...
 
 commands:
   connect HOST PORT|SERVICE  open a socket; prints its handle on stdout and
-                             "connected LOCAL -> REMOTE" on stderr
+                             "connected LOCAL -> REMOTE" on stderr; with --tls
+                             also "tls VERSION CIPHER verified|unverified
+                             peer=SUBJECT [alpn=PROTOCOL]"
   send HANDLE DATA           send DATA ("-": all of stdin); prints bytes sent
   recv HANDLE                receive once; writes the bytes raw to stdout and
                              "eof" / "timed out" on stderr when so
   close HANDLE               close (--mode); prints released / drained bytes
-  info HANDLE                state, addresses and counters of the socket
+  info HANDLE                state, addresses and counters of the socket, and
+                             tls.* lines once it speaks TLS
+  starttls HANDLE            upgrade an open plain connection to TLS (--tls_*
+                             flags); prints the "tls ..." line on stderr
+  resolve NAME               the addresses of a name, or the names of an
+                             address literal, one per line
   cat HOST PORT|SERVICE      netcat through socketd: stdin -> socket -> stdout;
                              stdin EOF half-closes, peer EOF closes and exits
   help                       this text
@@ -81,67 +66,30 @@ flags:
   --min_bytes=N        recv: wait for at least N bytes
   Put "--" before DATA that starts with "-".
 
+TLS flags (connect and cat with --tls; starttls):
+  --tls                    connect/cat: TLS handshake as part of the connect
+  --tls_skip_verify        encrypt, but do not check the peer's certificate
+  --tls_server_name=NAME   SNI and name verified (default: HOST)
+  --tls_ca=FILE            extra trusted CA certificates (PEM); socketd's
+                           trust store still applies
+  --tls_cert=FILE --tls_key=FILE
+                           client certificate chain and key (PEM) for mTLS
+  --alpn=P1,P2             ALPN protocols to offer, e.g. h2,http/1.1
+  --tls_min_version=V      1.2 (default) or 1.3
+  socketctl reads the files and sends their contents to socketd.
+
 exit codes:
   0  success
-  1  usage error (bad command line, or socketd rejected an argument)
+  1  usage error (bad command line, unreadable --tls_* file, or socketd
+     rejected an argument)
   2  cannot reach socketd (UNAVAILABLE or DEADLINE_EXCEEDED without a socket
      error, or socketd shutting down)
-  3  socket error (refused, reset, host not found, timed out, denied, ...)
+  3  socket error (refused, reset, host not found, timed out, denied, TLS
+     handshake or certificate verification failed, ...)
   4  not found (unknown or released handle)
   5  other error (internal error, local I/O)
   130/143  cat interrupted by SIGINT/SIGTERM (the socket is discarded)
 )";
-
-// Prints the error line and returns the exit code.
-int Report(absl::string_view op, const absl::Status& status) {
-  std::fprintf(stderr, "%s\n", socketctl::ErrorLine(op, status).c_str());
-  return socketctl::ExitCodeFor(status);
-}
-
-int UsageError(absl::string_view message) {
-  std::fprintf(stderr, "socketctl: %.*s\nRun 'socketctl help' for usage.\n",
-               static_cast<int>(message.size()), message.data());
-  return kUsageError;
-}
-
-// Ends the process at once, from any thread: flushes stdio and skips
-// destructors, so a thread blocked reading stdin cannot hold it up. The first
-// caller wins; later callers block until the process is gone.
-[[noreturn]] void Exit(int code) {
-  static absl::Mutex* const mu = new absl::Mutex;
-  mu->Lock();
-  std::fflush(stdout);
-  std::fflush(stderr);
-  std::_Exit(code);
-}
-
-std::string HostPort(absl::string_view address, uint32_t port) {
-  if (absl::StrContains(address, ':'))
-    return absl::StrCat("[", address, "]:", port);
-  return absl::StrCat(address, ":", port);
-}
-
-CallOptions Options() {
-  CallOptions options;
-  options.rpc_timeout = absl::GetFlag(FLAGS_rpc_timeout);
-  return options;
-}
-
-// Connects to HOST and PORT (digits) or SERVICE (anything else).
-absl::StatusOr<v1::ConnectResponse> ConnectTo(const Client& client,
-                                              absl::string_view host,
-                                              absl::string_view target) {
-  std::optional<int64_t> timeout_ms = absl::GetFlag(FLAGS_timeout_ms);
-  uint32_t port = 0;
-  if (!target.empty() &&
-      std::all_of(target.begin(), target.end(), absl::ascii_isdigit)) {
-    if (!absl::SimpleAtoi(target, &port) || port > 65535) {
-      return absl::InvalidArgumentError(absl::StrCat("bad port: ", target));
-    }
-    return client.Connect(host, port, timeout_ms, Options());
-  }
-  return client.ConnectService(host, target, timeout_ms, Options());
-}
 
 std::optional<v1::CloseMode> ParseMode(absl::string_view mode) {
   if (mode == "complete") return v1::CLOSE_MODE_COMPLETE;
@@ -151,24 +99,18 @@ std::optional<v1::CloseMode> ParseMode(absl::string_view mode) {
   return std::nullopt;
 }
 
-// Writes all of `data` to stdout and flushes; false on a write error.
-bool WriteOut(const std::string& data) {
-  if (!data.empty() &&
-      std::fwrite(data.data(), 1, data.size(), stdout) != data.size()) {
-    return false;
-  }
-  return std::fflush(stdout) == 0;
-}
-
 int CmdConnect(const Client& client, const std::vector<std::string>& args) {
   if (args.size() != 2) return UsageError("usage: connect HOST PORT|SERVICE");
-  absl::StatusOr<v1::ConnectResponse> conn =
-      ConnectTo(client, args[0], args[1]);
-  if (!conn.ok()) return Report("connect", conn.status());
-  std::printf("%s\n", conn->handle().c_str());
+  v1::ConnectResponse conn;
+  const int connected = ConnectFromFlags(client, args[0], args[1], &conn);
+  if (connected != kOk) return connected;
+  std::printf("%s\n", conn.handle().c_str());
   std::fprintf(stderr, "connected %s -> %s\n",
-               HostPort(conn->local_address(), conn->local_port()).c_str(),
-               HostPort(conn->remote_address(), conn->remote_port()).c_str());
+               HostPort(conn.local_address(), conn.local_port()).c_str(),
+               HostPort(conn.remote_address(), conn.remote_port()).c_str());
+  if (conn.has_tls()) {
+    std::fprintf(stderr, "%s\n", TlsSummary(conn.tls()).c_str());
+  }
   return kOk;
 }
 
@@ -189,8 +131,8 @@ int CmdSend(const Client& client, const std::vector<std::string>& args) {
       data.append(buffer, n);
     }
   }
-  absl::StatusOr<v1::SendResponse> sent =
-      client.Send(args[0], data, absl::GetFlag(FLAGS_timeout_ms), Options());
+  absl::StatusOr<v1::SendResponse> sent = client.Send(
+      args[0], data, absl::GetFlag(FLAGS_timeout_ms), OptionsFromFlags());
   if (!sent.ok()) return Report("send", sent.status());
   std::printf("%llu\n", static_cast<unsigned long long>(sent->bytes_sent()));
   if (sent->timed_out()) std::fprintf(stderr, "timed out\n");
@@ -201,7 +143,7 @@ int CmdRecv(const Client& client, const std::vector<std::string>& args) {
   if (args.size() != 1) return UsageError("usage: recv HANDLE");
   absl::StatusOr<v1::ReceiveResponse> received = client.Receive(
       args[0], absl::GetFlag(FLAGS_max_bytes), absl::GetFlag(FLAGS_min_bytes),
-      absl::GetFlag(FLAGS_timeout_ms), Options());
+      absl::GetFlag(FLAGS_timeout_ms), OptionsFromFlags());
   if (!received.ok()) return Report("recv", received.status());
   if (!WriteOut(received->data())) {
     std::fprintf(stderr, "socketctl: stdout: %s\n", std::strerror(errno));
@@ -216,8 +158,8 @@ int CmdClose(const Client& client, const std::vector<std::string>& args) {
   if (args.size() != 1) return UsageError("usage: close HANDLE [--mode=...]");
   std::optional<v1::CloseMode> mode = ParseMode(absl::GetFlag(FLAGS_mode));
   if (!mode) return UsageError("--mode must be complete|partial|abort|discard");
-  absl::StatusOr<v1::CloseResponse> closed =
-      client.Close(args[0], *mode, absl::GetFlag(FLAGS_timeout_ms), Options());
+  absl::StatusOr<v1::CloseResponse> closed = client.Close(
+      args[0], *mode, absl::GetFlag(FLAGS_timeout_ms), OptionsFromFlags());
   if (!closed.ok()) return Report("close", closed.status());
   std::printf("released: %s\ndrained_bytes: %llu\n",
               closed->released() ? "true" : "false",
@@ -228,7 +170,8 @@ int CmdClose(const Client& client, const std::vector<std::string>& args) {
 
 int CmdInfo(const Client& client, const std::vector<std::string>& args) {
   if (args.size() != 1) return UsageError("usage: info HANDLE");
-  absl::StatusOr<v1::SocketInfo> info = client.GetInfo(args[0], Options());
+  absl::StatusOr<v1::SocketInfo> info =
+      client.GetInfo(args[0], OptionsFromFlags());
   if (!info.ok()) return Report("info", info.status());
   std::string text = absl::StrCat(
       "handle: ", info->handle(),
@@ -245,115 +188,40 @@ int CmdInfo(const Client& client, const std::vector<std::string>& args) {
     absl::StrAppend(&text, "last_os_errno: ", info->last_os_errno(), " (",
                     ErrnoName(info->last_os_errno()), ")\n");
   }
+  if (info->has_tls()) absl::StrAppend(&text, TlsInfoLines(info->tls()));
   std::fputs(text.c_str(), stdout);
   return kOk;
 }
 
-// Whichever thread of `cat` first decides to end the process (peer EOF, an
-// error, a signal) takes over; errors the other threads see after that are
-// consequences of its Close and are not reported.
-std::atomic<bool> finishing{false};
-bool TakeOver() { return !finishing.exchange(true); }
-
-// Blocks forever: another thread is ending the process.
-[[noreturn]] void Park() {
-  for (;;) absl::SleepFor(absl::Hours(1));
+int CmdStartTls(const Client& client, const std::vector<std::string>& args) {
+  if (args.size() != 1) return UsageError("usage: starttls HANDLE");
+  absl::StatusOr<v1::TlsOptions> tls = TlsOptionsFromFlags();
+  if (!tls.ok()) return UsageError(tls.status().message());
+  absl::StatusOr<v1::StartTlsResponse> started =
+      client.StartTls(args[0], *std::move(tls),
+                      absl::GetFlag(FLAGS_timeout_ms), OptionsFromFlags());
+  if (!started.ok()) return Report("starttls", started.status());
+  std::fprintf(stderr, "%s\n", TlsSummary(started->tls()).c_str());
+  return kOk;
 }
 
-// Reports `status`, releases the handle if it may still exist, and exits.
-[[noreturn]] void Fail(const Client& client, const std::string& handle,
-                       absl::string_view op, const absl::Status& status) {
-  const int code = Report(op, status);
-  if (code == kSocketError || code == kOtherError) {
-    CallOptions options;
-    options.rpc_timeout = absl::Seconds(5);
-    (void)client.Close(handle, v1::CLOSE_MODE_DISCARD, std::nullopt, options);
+int CmdResolve(const Client& client, const std::vector<std::string>& args) {
+  if (args.size() != 1) return UsageError("usage: resolve NAME|ADDRESS");
+  absl::StatusOr<v1::ResolveResponse> resolved = client.Resolve(
+      args[0], absl::GetFlag(FLAGS_timeout_ms), OptionsFromFlags());
+  if (!resolved.ok()) return Report("resolve", resolved.status());
+  std::string text;
+  for (const std::string& address : resolved->addresses()) {
+    absl::StrAppend(&text, address, "\n");
   }
-  Exit(code);
-}
-
-// Reads stdin and sends each chunk; on stdin EOF half-closes the socket.
-void SendStdin(const Client& client, const std::string& handle) {
-  char buffer[65536];
-  for (;;) {
-    ssize_t n = read(STDIN_FILENO, buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0)
-      std::fprintf(stderr, "socketctl: stdin: %s\n", std::strerror(errno));
-    if (n <= 0) break;
-    absl::string_view chunk(buffer, n);
-    while (!chunk.empty()) {
-      // Unbounded: TCP backpressure decides how long a Send takes.
-      absl::StatusOr<v1::SendResponse> sent =
-          client.Send(handle, chunk, /*timeout_ms=*/-1);
-      if (!sent.ok()) {
-        if (!TakeOver()) return;
-        Fail(client, handle, "send", sent.status());
-      }
-      chunk.remove_prefix(std::min<uint64_t>(sent->bytes_sent(), chunk.size()));
-    }
+  for (const std::string& name : resolved->names()) {
+    absl::StrAppend(&text, name, "\n");
   }
-  absl::StatusOr<v1::CloseResponse> closed =
-      client.Close(handle, v1::CLOSE_MODE_PARTIAL, std::nullopt, Options());
-  if (!closed.ok() && TakeOver())
-    Fail(client, handle, "close", closed.status());
-}
-
-// Ends the process on SIGINT/SIGTERM (blocked in every other thread),
-// discarding the socket so that it does not linger in socketd.
-void AwaitSignal(const Client& client, const std::string& handle) {
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  int signal_number = 0;
-  if (sigwait(&signals, &signal_number) != 0) return;
-  if (TakeOver()) {
-    CallOptions options;
-    options.rpc_timeout = absl::Seconds(5);
-    (void)client.Close(handle, v1::CLOSE_MODE_DISCARD, std::nullopt, options);
+  if (!WriteOut(text)) {
+    std::fprintf(stderr, "socketctl: stdout: %s\n", std::strerror(errno));
+    return kOtherError;
   }
-  Exit(128 + signal_number);
-}
-
-// Never returns once connected: the process ends through Exit().
-int CmdCat(const Client& client, const std::vector<std::string>& args) {
-  if (args.size() != 2) return UsageError("usage: cat HOST PORT|SERVICE");
-  absl::StatusOr<v1::ConnectResponse> conn =
-      ConnectTo(client, args[0], args[1]);
-  if (!conn.ok()) return Report("connect", conn.status());
-  const std::string handle = conn->handle();
-  std::thread(AwaitSignal, std::cref(client), handle).detach();
-  std::thread(SendStdin, std::cref(client), handle).detach();
-
-  const uint32_t max_bytes = absl::GetFlag(FLAGS_max_bytes) != 0
-                                 ? absl::GetFlag(FLAGS_max_bytes)
-                                 : 64 * 1024;
-  for (;;) {
-    // Unbounded: waits for the peer as long as it takes.
-    absl::StatusOr<v1::ReceiveResponse> received =
-        client.Receive(handle, max_bytes, 0, /*timeout_ms=*/-1);
-    if (!received.ok()) {
-      if (!TakeOver()) Park();
-      Fail(client, handle, "recv", received.status());
-    }
-    if (!WriteOut(received->data())) {
-      const int error = errno;
-      if (!TakeOver()) Park();
-      std::fprintf(stderr, "socketctl: stdout: %s\n", std::strerror(error));
-      (void)client.Close(handle, v1::CLOSE_MODE_DISCARD, std::nullopt,
-                         Options());
-      Exit(kOtherError);
-    }
-    if (received->eof()) break;
-  }
-  if (!TakeOver()) Park();
-  absl::StatusOr<v1::CloseResponse> closed =
-      client.Close(handle, v1::CLOSE_MODE_COMPLETE, std::nullopt, Options());
-  if (!closed.ok() && closed.status().code() != absl::StatusCode::kNotFound) {
-    Fail(client, handle, "close", closed.status());
-  }
-  Exit(kOk);
+  return kOk;
 }
 
 int Main(int argc, char** argv) {
@@ -370,27 +238,22 @@ int Main(int argc, char** argv) {
     return kOk;
   }
 
-  if (command == "cat") {
-    // Before any thread exists (gRPC's included), so that all inherit it:
-    // only cat's AwaitSignal thread takes SIGINT/SIGTERM.
-    sigset_t signals;
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGINT);
-    sigaddset(&signals, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-    signal(SIGPIPE, SIG_IGN);  // a closed stdout shows up as a write error
-  }
+  if (command == "cat") PrepareCatSignals();  // before any thread exists
   const Client client = Client::Create(absl::GetFlag(FLAGS_server));
   if (command == "connect") return CmdConnect(client, args);
   if (command == "send") return CmdSend(client, args);
   if (command == "recv") return CmdRecv(client, args);
   if (command == "close") return CmdClose(client, args);
   if (command == "info") return CmdInfo(client, args);
+  if (command == "starttls") return CmdStartTls(client, args);
+  if (command == "resolve") return CmdResolve(client, args);
   if (command == "cat") return CmdCat(client, args);
   return UsageError(absl::StrCat("unknown command: ", command));
 }
 
 }  // namespace
-}  // namespace socketsvc
+}  // namespace socketsvc::socketctl
 
-int main(int argc, char** argv) { return socketsvc::Main(argc, argv); }
+int main(int argc, char** argv) {
+  return socketsvc::socketctl::Main(argc, argv);
+}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# socketctl against a real socketd process and real nc/socat peers on
-# loopback. Each check prints "ok: ..." or "FAIL: ..."; the exit code is the
-# number of failures.
+# socketctl against a real socketd process and real nc/socat/openssl s_server
+# peers on loopback (TLS with a throwaway CA made here with the openssl CLI).
+# Each check prints "ok: ..." or "FAIL: ..."; the exit code is the number of
+# failures.
 set -u
 
 RUNFILES="${TEST_SRCDIR:-$PWD}/${TEST_WORKSPACE:-socketsvc}"
@@ -126,6 +127,121 @@ ctl frobnicate >/dev/null 2>&1
 expect_eq "unknown command: exit code" 1 "$?"
 "$SOCKETCTL" --server=127.0.0.1:"$(free_port)" --rpc_timeout=2s connect 127.0.0.1 80 >/dev/null 2>&1
 expect_eq "socketd unreachable: exit code" 2 "$?"
+
+# --- TLS: a throwaway CA and a server certificate for localhost/127.0.0.1 ---
+# Own config files, so that the system's openssl.cnf does not matter.
+cat >"$WORK/ca.cnf" <<'EOF'
+[req]
+distinguished_name = dn
+x509_extensions = ca_ext
+prompt = no
+[dn]
+CN = test-ca
+[ca_ext]
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+EOF
+cat >"$WORK/server_ext.cnf" <<'EOF'
+basicConstraints = CA:FALSE
+keyUsage = critical,digitalSignature,keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:localhost,IP:127.0.0.1
+authorityKeyIdentifier = keyid
+EOF
+if openssl req -x509 -config "$WORK/ca.cnf" -newkey rsa:2048 -nodes -days 2 \
+       -keyout "$WORK/ca.key" -out "$WORK/ca.pem" >/dev/null 2>&1 &&
+   openssl req -new -config "$WORK/ca.cnf" -newkey rsa:2048 -nodes \
+       -subj /CN=localhost -keyout "$WORK/server.key" -out "$WORK/server.csr" >/dev/null 2>&1 &&
+   openssl x509 -req -in "$WORK/server.csr" -CA "$WORK/ca.pem" -CAkey "$WORK/ca.key" \
+       -set_serial 2 -days 2 -extfile "$WORK/server_ext.cnf" -out "$WORK/server.pem" >/dev/null 2>&1
+then ok "tls: test CA and server certificate"
+else fail "tls: openssl could not make the test certificates"
+fi
+
+# openssl s_server -rev: after the handshake it answers each line reversed,
+# and closes when the client's side ends. It serves one connection after the
+# other and never reads its own stdin in this mode, so /dev/null is fine.
+TLS_PORT=$(free_port)
+openssl s_server -accept "127.0.0.1:$TLS_PORT" -cert "$WORK/server.pem" \
+  -key "$WORK/server.key" -alpn http/1.1 -rev -quiet </dev/null >"$WORK/s_server.log" 2>&1 &
+pids+=($!)
+wait_listening "$TLS_PORT" || fail "tls: s_server did not start: $(cat "$WORK/s_server.log")"
+
+got="$(printf 'hello tls\n' | timeout 10 "$SOCKETCTL" --server="$SERVER" cat --tls --tls_ca="$WORK/ca.pem" 127.0.0.1 "$TLS_PORT")"
+rc=$?
+expect_eq "cat --tls --tls_ca: reversed line" "slt olleh" "$got"
+expect_eq "cat --tls --tls_ca: exit code" 0 "$rc"
+
+printf 'x\n' | timeout 10 "$SOCKETCTL" --server="$SERVER" cat --tls 127.0.0.1 "$TLS_PORT" >/dev/null 2>"$WORK/untrusted.err"
+expect_eq "cat --tls without the CA: exit code" 3 "$?"
+grep -q "CERT_VERIFY_FAILED" "$WORK/untrusted.err" && ok "cat --tls without the CA: CERT_VERIFY_FAILED" || fail "untrusted: $(cat "$WORK/untrusted.err")"
+
+got="$(printf 'skip\n' | timeout 10 "$SOCKETCTL" --server="$SERVER" cat --tls --tls_skip_verify 127.0.0.1 "$TLS_PORT")"
+rc=$?
+expect_eq "cat --tls_skip_verify: reversed line" "piks" "$got"
+expect_eq "cat --tls_skip_verify: exit code" 0 "$rc"
+
+printf 'x\n' | timeout 10 "$SOCKETCTL" --server="$SERVER" cat --tls --tls_ca="$WORK/ca.pem" \
+  --tls_server_name=wrong.example 127.0.0.1 "$TLS_PORT" >/dev/null 2>"$WORK/wrong_name.err"
+expect_eq "cat --tls_server_name=wrong.example: exit code" 3 "$?"
+grep -q "hostname mismatch" "$WORK/wrong_name.err" && ok "wrong server name: hostname mismatch" || fail "wrong name: $(cat "$WORK/wrong_name.err")"
+
+ctl connect --tls --tls_ca="$WORK/missing.pem" 127.0.0.1 "$TLS_PORT" >/dev/null 2>"$WORK/missing_ca.err"
+expect_eq "unreadable --tls_ca: exit code" 1 "$?"
+grep -q -- "--tls_ca: cannot read .*missing.pem" "$WORK/missing_ca.err" && ok "unreadable --tls_ca: named" || fail "missing ca: $(cat "$WORK/missing_ca.err")"
+
+# connect --tls by name: the "tls ..." line, tls.* in info, ALPN, data both
+# ways.
+H="$(ctl connect --tls --tls_ca="$WORK/ca.pem" --alpn=h2,http/1.1 localhost "$TLS_PORT" 2>"$WORK/connect_tls.err")"
+expect_eq "connect --tls: exit code" 0 "$?"
+grep -q "^tls TLSv1\.[23] .* verified peer=CN=localhost alpn=http/1.1$" "$WORK/connect_tls.err" && ok "connect --tls: tls line" || fail "connect --tls: $(cat "$WORK/connect_tls.err")"
+ctl info "$H" >"$WORK/info_tls" 2>&1
+grep -q "^tls.version: TLSv1\.[23]$" "$WORK/info_tls" && grep -q "^tls.verified: true$" "$WORK/info_tls" &&
+  grep -q "^tls.peer_subject: CN=localhost$" "$WORK/info_tls" &&
+  grep -q "^tls.alpn: http/1.1$" "$WORK/info_tls" && ok "info: tls.* lines" || fail "info tls: $(cat "$WORK/info_tls")"
+ctl send "$H" $'ping\n' >/dev/null
+expect_eq "connect --tls: send/recv" "gnip" "$(ctl recv "$H" --min_bytes=5 --timeout_ms=5000)"
+ctl close "$H" >/dev/null
+expect_eq "connect --tls: close" 0 "$?"
+
+# --- STARTTLS: a plain line exchange, then TLS on the same connection. The
+# peer answers one line in the clear, then relays raw bytes to s_server, which
+# does the TLS side. ---
+P=$(free_port)
+cat >"$WORK/starttls_peer.sh" <<EOF
+read -r line
+echo "plain: \$line"
+exec socat STDIO TCP:127.0.0.1:$TLS_PORT
+EOF
+socat "TCP-LISTEN:$P,bind=127.0.0.1,reuseaddr" EXEC:"bash $WORK/starttls_peer.sh" &
+pids+=($!)
+wait_listening "$P"
+H="$(ctl connect 127.0.0.1 "$P" 2>/dev/null)"
+ctl send "$H" $'STARTTLS\n' >/dev/null
+expect_eq "starttls: plain exchange" "plain: STARTTLS" "$(ctl recv "$H" --min_bytes=16 --timeout_ms=5000)"
+ctl starttls "$H" --tls_ca="$WORK/ca.pem" 2>"$WORK/starttls.err"
+expect_eq "starttls: exit code" 0 "$?"
+grep -q "^tls TLSv1\.[23] .* verified peer=CN=localhost" "$WORK/starttls.err" && ok "starttls: tls line" || fail "starttls: $(cat "$WORK/starttls.err")"
+ctl send "$H" $'secret\n' >/dev/null
+expect_eq "starttls: data over TLS" "terces" "$(ctl recv "$H" --min_bytes=7 --timeout_ms=5000)"
+ctl info "$H" 2>&1 | grep -q "^tls.verified: true$" && ok "starttls: info shows tls" || fail "starttls: info without tls"
+ctl close "$H" >/dev/null
+ctl starttls s1.0123456789abcdef0123456789abcdef >/dev/null 2>&1
+expect_eq "starttls unknown handle: exit code" 4 "$?"
+
+# --- resolve ---
+ctl resolve localhost >"$WORK/resolve_fwd" 2>&1
+expect_eq "resolve localhost: exit code" 0 "$?"
+grep -qx "127.0.0.1" "$WORK/resolve_fwd" && ok "resolve localhost: 127.0.0.1" || fail "resolve localhost: $(cat "$WORK/resolve_fwd")"
+if grep -qx "::1" "$WORK/resolve_fwd"; then ok "resolve localhost: ::1"; else echo "note: resolve localhost: no ::1 on this host"; fi
+ctl resolve 127.0.0.1 >"$WORK/resolve_rev" 2>&1
+expect_eq "resolve 127.0.0.1: exit code" 0 "$?"
+grep -qx "localhost" "$WORK/resolve_rev" && ok "resolve 127.0.0.1: localhost" || fail "resolve 127.0.0.1: $(cat "$WORK/resolve_rev")"
+# HOST_NOT_FOUND, or TIMED_OUT where no DNS server answers.
+ctl resolve no-such-host.invalid --timeout_ms=5000 >/dev/null 2>"$WORK/resolve_nx.err"
+expect_eq "resolve unknown name: exit code" 3 "$?"
+grep -Eq "HOST_NOT_FOUND|TIMED_OUT" "$WORK/resolve_nx.err" && ok "resolve unknown name: named" || fail "resolve nx: $(cat "$WORK/resolve_nx.err")"
 
 echo "socketctl_test: $failures failure(s)"
 exit "$failures"
