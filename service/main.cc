@@ -44,6 +44,9 @@ ABSL_FLAG(uint32_t, max_queued_calls, 16,
 ABSL_FLAG(uint32_t, max_sessions, 100000,
           "Sockets socketd holds at most, over all callers; Connect beyond it "
           "fails RESOURCE_EXHAUSTED/LIMIT_EXCEEDED.");
+ABSL_FLAG(uint32_t, max_listeners, 1024,
+          "Listeners (Listen) socketd holds at most, over all callers; more fail "
+          "RESOURCE_EXHAUSTED/LIMIT_EXCEEDED.");
 ABSL_FLAG(std::string, tls_ca_file, "",
           "PEM file of CAs trusted for TLS connections (the role of Omnis's "
           "cacerts folder); empty with --tls_ca_dir empty: the system's store.");
@@ -71,6 +74,7 @@ socketsvc::ServerOptions OptionsFromFlags() {
   options.service.max_send_bytes = absl::GetFlag(FLAGS_max_send_bytes);
   options.session.max_queued_calls = absl::GetFlag(FLAGS_max_queued_calls);
   options.session.max_sessions = absl::GetFlag(FLAGS_max_sessions);
+  options.listener.max_listeners = absl::GetFlag(FLAGS_max_listeners);
   options.tls_trust.ca_file = absl::GetFlag(FLAGS_tls_ca_file);
   options.tls_trust.ca_dir = absl::GetFlag(FLAGS_tls_ca_dir);
   return options;

@@ -20,9 +20,10 @@ SocketServer::SocketServer(const ServerOptions& options,
                            TlsClientContext tls_context)
     : work_(boost::asio::make_work_guard(io_)),
       table_(options.replica_id, options.session),
+      listeners_(io_.get_executor(), options.replica_id, options.listener),
       resolver_(options.resolver),
       tls_context_(std::move(tls_context)),
-      service_(io_.get_executor(), table_, resolver_, tls_context_,
+      service_(io_.get_executor(), table_, listeners_, resolver_, tls_context_,
                options.service) {}
 
 absl::StatusOr<std::unique_ptr<SocketServer>> SocketServer::Start(
@@ -83,6 +84,7 @@ void SocketServer::Shutdown(absl::Duration grace) {
   // Lookups still waiting are answered SHUTTING_DOWN while the I/O threads
   // still run; one still inside getaddrinfo is joined by ~Resolver.
   resolver_.Shutdown();
+  listeners_.ShutdownAll();
   table_.ShutdownAll();
   work_.reset();
   // Released sockets end their waits; give the threads a moment to run out

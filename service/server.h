@@ -18,6 +18,7 @@
 #include "absl/synchronization/mutex.h"
 #include "service/api/socket_service.h"
 #include "service/net/resolver.h"
+#include "service/sessions/listener_table.h"
 #include "service/sessions/session_table.h"
 #include "service/tls/tls_client_context.h"
 
@@ -32,6 +33,7 @@ struct ServerOptions {
   std::string replica_id = "1";
   ServiceOptions service;
   SessionLimits session;
+  ListenerLimits listener;
   // Name lookups: threads, queue bound (and a test seam for the lookups).
   ResolverOptions resolver;
   // Trusted CAs for TLS connections (default: the system's).
@@ -60,6 +62,7 @@ class SocketServer {
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type>
       work_;
   SessionTable table_;
+  ListenerTable listeners_;
   // After io_ (it posts answers there), before service_ (which uses it).
   Resolver resolver_;
   const TlsClientContext tls_context_;

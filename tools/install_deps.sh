@@ -31,6 +31,9 @@ PACKAGES=(
   # A real third-party HTTPS server for TLS end-to-end tests (tests/tls/);
   # tests run it as their own child process, never as a system service.
   nginx-light
+  # HTTP load generator: the HTTP server end-to-end test (tests/e2e/) sends
+  # 20,000 requests through socketd with it.
+  wrk
   procps
   iproute2
   ca-certificates

@@ -14,6 +14,7 @@
 #include "service/api/principal.h"
 #include "service/api/request_util.h"
 #include "service/net/dialer.h"
+#include "service/sessions/handle.h"
 
 namespace socketsvc {
 namespace {
@@ -50,11 +51,13 @@ absl::Status ValidateConnect(const v1::ConnectRequest& request) {
 }  // namespace
 
 SocketServiceImpl::SocketServiceImpl(boost::asio::any_io_executor executor,
-                                     SessionTable& table, Resolver& resolver,
+                                     SessionTable& table, ListenerTable& listeners,
+                                     Resolver& resolver,
                                      const TlsClientContext& tls_context,
                                      ServiceOptions options)
     : executor_(std::move(executor)),
       table_(table),
+      listeners_(listeners),
       resolver_(resolver),
       tls_context_(tls_context),
       options_(options) {}
@@ -191,6 +194,9 @@ grpc::ServerUnaryReactor* SocketServiceImpl::Receive(
 grpc::ServerUnaryReactor* SocketServiceImpl::Close(
     grpc::CallbackServerContext* context, const v1::CloseRequest* request,
     v1::CloseResponse* response) {
+  if (IsListenerHandle(request->handle())) {
+    return CloseListener(context, request, response);
+  }
   auto* reactor = new CallReactor();
   absl::StatusOr<std::shared_ptr<Session>> session =
       FindSession(table_, request->handle(), *context);
@@ -223,6 +229,9 @@ grpc::ServerUnaryReactor* SocketServiceImpl::Close(
 grpc::ServerUnaryReactor* SocketServiceImpl::GetInfo(
     grpc::CallbackServerContext* context, const v1::GetInfoRequest* request,
     v1::SocketInfo* response) {
+  if (IsListenerHandle(request->handle())) {
+    return GetListenerInfo(context, request, response);
+  }
   auto* reactor = new CallReactor();
   absl::StatusOr<std::shared_ptr<Session>> session =
       FindSession(table_, request->handle(), *context);

@@ -13,6 +13,7 @@
 
 #include "absl/time/time.h"
 #include "service/net/resolver.h"
+#include "service/sessions/listener_table.h"
 #include "service/sessions/session_table.h"
 #include "service/tls/tls_client_context.h"
 #include "socketsvc/v1/sockets.grpc.pb.h"
@@ -36,12 +37,11 @@ struct ServiceOptions {
 
 class SocketServiceImpl final : public v1::SocketService::CallbackService {
  public:
-  // `executor` runs socket I/O; `table` and `tls_context` must outlive the
-  // service.
-  // `resolver` must outlive the service too.
+  // `executor` runs socket I/O; the tables, `resolver` and `tls_context`
+  // must outlive the service.
   SocketServiceImpl(boost::asio::any_io_executor executor, SessionTable& table,
-                    Resolver& resolver, const TlsClientContext& tls_context,
-                    ServiceOptions options);
+                    ListenerTable& listeners, Resolver& resolver,
+                    const TlsClientContext& tls_context, ServiceOptions options);
 
   grpc::ServerUnaryReactor* Connect(grpc::CallbackServerContext* context,
                                     const v1::ConnectRequest* request,
@@ -66,10 +66,26 @@ class SocketServiceImpl final : public v1::SocketService::CallbackService {
   grpc::ServerUnaryReactor* Resolve(grpc::CallbackServerContext* context,
                                     const v1::ResolveRequest* request,
                                     v1::ResolveResponse* response) override;
+  // listen_rpc.cc
+  grpc::ServerUnaryReactor* Listen(grpc::CallbackServerContext* context,
+                                   const v1::ListenRequest* request,
+                                   v1::ListenResponse* response) override;
+  grpc::ServerUnaryReactor* Accept(grpc::CallbackServerContext* context,
+                                   const v1::AcceptRequest* request,
+                                   v1::AcceptResponse* response) override;
 
  private:
+  // listen_rpc.cc: Close and GetInfo of a listener handle.
+  grpc::ServerUnaryReactor* CloseListener(grpc::CallbackServerContext* context,
+                                          const v1::CloseRequest* request,
+                                          v1::CloseResponse* response);
+  grpc::ServerUnaryReactor* GetListenerInfo(grpc::CallbackServerContext* context,
+                                            const v1::GetInfoRequest* request,
+                                            v1::SocketInfo* response);
+
   boost::asio::any_io_executor executor_;
   SessionTable& table_;
+  ListenerTable& listeners_;
   Resolver& resolver_;
   const TlsClientContext& tls_context_;
   const ServiceOptions options_;

@@ -24,6 +24,11 @@ std::string NewHandle(HandleKind kind, absl::string_view replica_id);
 // says nothing about whether it exists.
 bool IsWellFormedHandle(absl::string_view handle);
 
+// True if `handle` names a listener ("l…"); says nothing about existence.
+inline bool IsListenerHandle(absl::string_view handle) {
+  return !handle.empty() && handle[0] == static_cast<char>(HandleKind::kListener);
+}
+
 // True if `id` may name a replica: 1 to 16 lowercase letters or digits.
 bool IsValidReplicaId(absl::string_view id);
 
