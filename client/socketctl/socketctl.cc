@@ -18,6 +18,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/status/status.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "client/client.h"
 #include "client/socketctl/cat.h"
@@ -53,6 +54,10 @@ commands:
                              address literal, one per line
   cat HOST PORT|SERVICE      netcat through socketd: stdin -> socket -> stdout;
                              stdin EOF half-closes, peer EOF closes and exits
+  listen [ADDRESS] PORT      listen (default 127.0.0.1; port 0: any); prints
+                             the listener handle, "listening on" on stderr
+  accept LISTENER            wait for a connection (--timeout_ms); prints its
+                             socket handle, or "timed out" on stderr
   help                       this text
 
 flags:
@@ -168,6 +173,38 @@ int CmdClose(const Client& client, const std::vector<std::string>& args) {
   return kOk;
 }
 
+int CmdListen(const Client& client, const std::vector<std::string>& args) {
+  if (args.empty() || args.size() > 2) {
+    return UsageError("usage: listen [ADDRESS] PORT");
+  }
+  uint32_t port = 0;
+  if (!absl::SimpleAtoi(args.back(), &port) || port > 65535) {
+    return UsageError(absl::StrCat("bad port: ", args.back()));
+  }
+  absl::StatusOr<v1::ListenResponse> listening = client.Listen(
+      args.size() == 2 ? args[0] : "", port, 0, OptionsFromFlags());
+  if (!listening.ok()) return Report("listen", listening.status());
+  std::printf("%s\n", listening->listener().c_str());
+  std::fprintf(stderr, "listening on %s\n",
+               HostPort(listening->bound_address(), listening->port()).c_str());
+  return kOk;
+}
+
+int CmdAccept(const Client& client, const std::vector<std::string>& args) {
+  if (args.size() != 1) return UsageError("usage: accept LISTENER");
+  absl::StatusOr<v1::AcceptResponse> accepted = client.Accept(
+      args[0], absl::GetFlag(FLAGS_timeout_ms), OptionsFromFlags());
+  if (!accepted.ok()) return Report("accept", accepted.status());
+  if (accepted->timed_out()) {
+    std::fprintf(stderr, "timed out\n");
+    return kOk;
+  }
+  std::printf("%s\n", accepted->handle().c_str());
+  std::fprintf(stderr, "accepted %s\n",
+               HostPort(accepted->peer_address(), accepted->peer_port()).c_str());
+  return kOk;
+}
+
 int CmdInfo(const Client& client, const std::vector<std::string>& args) {
   if (args.size() != 1) return UsageError("usage: info HANDLE");
   absl::StatusOr<v1::SocketInfo> info =
@@ -247,6 +284,8 @@ int Main(int argc, char** argv) {
   if (command == "info") return CmdInfo(client, args);
   if (command == "starttls") return CmdStartTls(client, args);
   if (command == "resolve") return CmdResolve(client, args);
+  if (command == "listen") return CmdListen(client, args);
+  if (command == "accept") return CmdAccept(client, args);
   if (command == "cat") return CmdCat(client, args);
   return UsageError(absl::StrCat("unknown command: ", command));
 }
