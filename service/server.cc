@@ -21,10 +21,11 @@ SocketServer::SocketServer(const ServerOptions& options,
     : work_(boost::asio::make_work_guard(io_)),
       table_(options.replica_id, options.session),
       listeners_(io_.get_executor(), options.replica_id, options.listener),
+      http_servers_(io_.get_executor(), options.replica_id, options.http),
       resolver_(options.resolver),
       tls_context_(std::move(tls_context)),
       service_(io_.get_executor(), table_, listeners_, resolver_, tls_context_,
-               options.service) {}
+               options.service, http_servers_) {}
 
 absl::StatusOr<std::unique_ptr<SocketServer>> SocketServer::Start(
     ServerOptions options) {
@@ -51,10 +52,12 @@ absl::StatusOr<std::unique_ptr<SocketServer>> SocketServer::Start(
   builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
                            &server->port_);
   builder.RegisterService(&server->service_);
-  const int max_message =
-      static_cast<int>(std::max(options.service.max_send_bytes,
-                                options.service.max_receive_bytes)) +
-      kMessageOverhead;
+  // HTTP server RPCs carry whole request and response bodies.
+  const int max_message = static_cast<int>(
+      std::max<size_t>(std::max(options.service.max_send_bytes,
+                                options.service.max_receive_bytes) +
+                           kMessageOverhead,
+                       MaxHttpMessageBytes(options.http)));
   builder.SetMaxReceiveMessageSize(max_message);
   builder.SetMaxSendMessageSize(max_message);
   server->grpc_server_ = builder.BuildAndStart();
@@ -85,6 +88,7 @@ void SocketServer::Shutdown(absl::Duration grace) {
   // still run; one still inside getaddrinfo is joined by ~Resolver.
   resolver_.Shutdown();
   listeners_.ShutdownAll();
+  http_servers_.ShutdownAll();
   table_.ShutdownAll();
   work_.reset();
   // Released sockets end their waits; give the threads a moment to run out

@@ -17,6 +17,8 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "service/api/socket_service.h"
+#include "service/http/http_limits.h"
+#include "service/http/http_server_table.h"
 #include "service/net/resolver.h"
 #include "service/sessions/listener_table.h"
 #include "service/sessions/session_table.h"
@@ -34,6 +36,8 @@ struct ServerOptions {
   ServiceOptions service;
   SessionLimits session;
   ListenerLimits listener;
+  // HTTP server instances (ServerCreate): defaults and bounds of their limits.
+  HttpServerDefaults http;
   // Name lookups: threads, queue bound (and a test seam for the lookups).
   ResolverOptions resolver;
   // Trusted CAs for TLS connections (default: the system's).
@@ -63,6 +67,7 @@ class SocketServer {
       work_;
   SessionTable table_;
   ListenerTable listeners_;
+  HttpServerTable http_servers_;
   // After io_ (it posts answers there), before service_ (which uses it).
   Resolver resolver_;
   const TlsClientContext tls_context_;

@@ -54,13 +54,15 @@ SocketServiceImpl::SocketServiceImpl(boost::asio::any_io_executor executor,
                                      SessionTable& table, ListenerTable& listeners,
                                      Resolver& resolver,
                                      const TlsClientContext& tls_context,
-                                     ServiceOptions options)
+                                     ServiceOptions options,
+                                     HttpServerTable& http_servers)
     : executor_(std::move(executor)),
       table_(table),
       listeners_(listeners),
       resolver_(resolver),
       tls_context_(tls_context),
-      options_(options) {}
+      options_(options),
+      http_servers_(http_servers) {}
 
 grpc::ServerUnaryReactor* SocketServiceImpl::Connect(
     grpc::CallbackServerContext* context, const v1::ConnectRequest* request,

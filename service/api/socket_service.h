@@ -12,6 +12,7 @@
 #include <boost/asio/any_io_executor.hpp>
 
 #include "absl/time/time.h"
+#include "service/http/http_server_table.h"
 #include "service/net/resolver.h"
 #include "service/sessions/listener_table.h"
 #include "service/sessions/session_table.h"
@@ -41,7 +42,8 @@ class SocketServiceImpl final : public v1::SocketService::CallbackService {
   // must outlive the service.
   SocketServiceImpl(boost::asio::any_io_executor executor, SessionTable& table,
                     ListenerTable& listeners, Resolver& resolver,
-                    const TlsClientContext& tls_context, ServiceOptions options);
+                    const TlsClientContext& tls_context, ServiceOptions options,
+                    HttpServerTable& http_servers);
 
   grpc::ServerUnaryReactor* Connect(grpc::CallbackServerContext* context,
                                     const v1::ConnectRequest* request,
@@ -73,6 +75,22 @@ class SocketServiceImpl final : public v1::SocketService::CallbackService {
   grpc::ServerUnaryReactor* Accept(grpc::CallbackServerContext* context,
                                    const v1::AcceptRequest* request,
                                    v1::AcceptResponse* response) override;
+  // http_server_rpc.cc
+  grpc::ServerUnaryReactor* ServerCreate(grpc::CallbackServerContext* context,
+                                         const v1::ServerCreateRequest* request,
+                                         v1::ServerCreateResponse* response) override;
+  grpc::ServerUnaryReactor* ServerReceive(grpc::CallbackServerContext* context,
+                                          const v1::ServerReceiveRequest* request,
+                                          v1::ServerReceiveResponse* response) override;
+  grpc::ServerUnaryReactor* ServerSend(grpc::CallbackServerContext* context,
+                                       const v1::ServerSendRequest* request,
+                                       v1::ServerSendResponse* response) override;
+  grpc::ServerUnaryReactor* ServerDelete(grpc::CallbackServerContext* context,
+                                         const v1::ServerDeleteRequest* request,
+                                         v1::ServerDeleteResponse* response) override;
+  grpc::ServerUnaryReactor* GetServerInfo(grpc::CallbackServerContext* context,
+                                          const v1::GetServerInfoRequest* request,
+                                          v1::ServerInfo* response) override;
 
  private:
   // listen_rpc.cc: Close and GetInfo of a listener handle.
@@ -89,6 +107,7 @@ class SocketServiceImpl final : public v1::SocketService::CallbackService {
   Resolver& resolver_;
   const TlsClientContext& tls_context_;
   const ServiceOptions options_;
+  HttpServerTable& http_servers_;
 };
 
 }  // namespace socketsvc

@@ -17,7 +17,8 @@ constexpr size_t kRandomBytes = 16;
 bool IsKind(char c) {
   return c == static_cast<char>(HandleKind::kSocket) ||
          c == static_cast<char>(HandleKind::kListener) ||
-         c == static_cast<char>(HandleKind::kHttpServer);
+         c == static_cast<char>(HandleKind::kHttpServer) ||
+         c == static_cast<char>(HandleKind::kHttpRequest);
 }
 
 bool IsLowerHex(char c) {

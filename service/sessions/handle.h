@@ -15,6 +15,8 @@ enum class HandleKind : char {
   kSocket = 's',
   kListener = 'l',
   kHttpServer = 'h',
+  // One HTTP request handed out by ServerReceive, answered by ServerSend.
+  kHttpRequest = 'r',
 };
 
 // A fresh handle for `replica_id` (letters and digits, checked by the caller).

@@ -12,6 +12,9 @@ TEST(HandleTest, HasKindReplicaAnd128RandomBits) {
   EXPECT_EQ(handle.substr(0, 3), "s1.");
   EXPECT_TRUE(IsWellFormedHandle(handle));
   EXPECT_EQ(NewHandle(HandleKind::kListener, "r7").substr(0, 4), "lr7.");
+  EXPECT_TRUE(IsWellFormedHandle(NewHandle(HandleKind::kHttpServer, "1")));
+  EXPECT_EQ(NewHandle(HandleKind::kHttpRequest, "1").substr(0, 3), "r1.");
+  EXPECT_TRUE(IsWellFormedHandle(NewHandle(HandleKind::kHttpRequest, "1")));
 }
 
 TEST(HandleTest, HandlesAreNotRepeatedOrSequential) {
