@@ -110,11 +110,12 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
   // Every thread started from here on inherits the mask; main waits for the
   // signals below synchronously.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  sigset_t handled_signals;
+  sigemptyset(&handled_signals);
+  sigaddset(&handled_signals, SIGINT);
+  sigaddset(&handled_signals, SIGTERM);
+  sigaddset(&handled_signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &handled_signals, nullptr);
 
   absl::StatusOr<std::unique_ptr<socketsvc::SocketServer>> server =
       socketsvc::SocketServer::Start(OptionsFromFlags());
@@ -128,7 +129,19 @@ int main(int argc, char** argv) {
             << std::endl;
 
   int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
+  for (;;) {
+    sigwait(&handled_signals, &signal_number);
+    if (signal_number != SIGHUP) break;
+    // SIGHUP re-reads configuration files without dropping any session; a
+    // file that does not load leaves the previous configuration in force.
+    const absl::Status reloaded = (*server)->Reload();
+    std::cerr << "socketd: SIGHUP: "
+              << (reloaded.ok() ? "configuration reloaded"
+                                : "reload failed, keeping the previous "
+                                  "configuration: " +
+                                      std::string(reloaded.message()))
+              << std::endl;
+  }
   std::cerr << "socketd: signal " << signal_number << ", shutting down"
             << std::endl;
   (*server)->Shutdown(

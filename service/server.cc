@@ -101,4 +101,10 @@ void SocketServer::Shutdown(absl::Duration grace) {
   if (grpc_server_) grpc_server_->Wait();
 }
 
+absl::Status SocketServer::Reload() {
+  // Each configuration that comes from a file registers here as it is added
+  // (tokens, policy); with none, a reload has nothing to do.
+  return absl::OkStatus();
+}
+
 }  // namespace socketsvc

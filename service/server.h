@@ -59,6 +59,10 @@ class SocketServer {
   // session and stops the I/O threads. Idempotent.
   void Shutdown(absl::Duration grace) ABSL_LOCKS_EXCLUDED(mu_);
 
+  // Re-reads every configuration file socketd was started with (SIGHUP).
+  // All of them load, or none changes.
+  absl::Status Reload();
+
  private:
   SocketServer(const ServerOptions& options, TlsClientContext tls_context);
 
