@@ -70,13 +70,47 @@ Client Client::Create(absl::string_view target) {
       std::string(target), grpc::InsecureChannelCredentials(), arguments));
 }
 
+Client Client::Create(absl::string_view target,
+                      const ClientCredentialsOptions& credentials) {
+  grpc::ChannelArguments arguments;
+  arguments.SetMaxReceiveMessageSize(-1);
+  std::shared_ptr<grpc::ChannelCredentials> channel_credentials;
+  if (credentials.use_tls || !credentials.root_ca_pem.empty() ||
+      !credentials.client_cert_pem.empty()) {
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = credentials.root_ca_pem;
+    ssl.pem_cert_chain = credentials.client_cert_pem;
+    ssl.pem_private_key = credentials.client_key_pem;
+    channel_credentials = grpc::SslCredentials(ssl);
+    if (!credentials.server_name_override.empty()) {
+      arguments.SetSslTargetNameOverride(credentials.server_name_override);
+    }
+  } else {
+    channel_credentials = grpc::InsecureChannelCredentials();
+  }
+  // Per-call metadata rather than call credentials: gRPC sends call
+  // credentials over TLS only, and a token is also meant for plaintext on
+  // loopback.
+  return FromChannel(grpc::CreateCustomChannel(std::string(target),
+                                               channel_credentials, arguments))
+      .WithBearerToken(credentials.bearer_token);
+}
+
 Client Client::FromChannel(std::shared_ptr<grpc::ChannelInterface> channel) {
   return Client(v1::SocketService::NewStub(std::move(channel)));
 }
 
+Client Client::WithBearerToken(absl::string_view token) const {
+  Client copy = *this;
+  copy.authorization_ = token.empty() ? "" : absl::StrCat("Bearer ", token);
+  return copy;
+}
+
 template <typename Response, typename Rpc>
-absl::StatusOr<Response> Client::Invoke(const CallOptions& options, Rpc rpc) {
+absl::StatusOr<Response> Client::Invoke(const CallOptions& options,
+                                        Rpc rpc) const {
   grpc::ClientContext context;
+  if (!authorization_.empty()) context.AddMetadata("authorization", authorization_);
   if (options.rpc_timeout != absl::InfiniteDuration()) {
     context.set_deadline(absl::ToChronoTime(absl::Now() + options.rpc_timeout));
   }
@@ -233,6 +267,30 @@ absl::StatusOr<v1::ResolveResponse> Client::Resolve(
   return Invoke<v1::ResolveResponse>(
       options, [&](grpc::ClientContext* context, v1::ResolveResponse* response) {
         return stub_->Resolve(context, request, response);
+      });
+}
+
+absl::StatusOr<v1::SocketOptions> Client::SetOptions(
+    absl::string_view handle, const v1::SocketOptions& socket_options,
+    const CallOptions& options) const {
+  if (handle.empty()) return EmptyHandleStatus();
+  v1::SetOptionsRequest request;
+  request.set_handle(std::string(handle));
+  *request.mutable_options() = socket_options;
+  return Invoke<v1::SocketOptions>(
+      options, [&](grpc::ClientContext* context, v1::SocketOptions* response) {
+        return stub_->SetOptions(context, request, response);
+      });
+}
+
+absl::StatusOr<v1::SocketOptions> Client::GetOptions(absl::string_view handle,
+                                                     const CallOptions& options) const {
+  if (handle.empty()) return EmptyHandleStatus();
+  v1::GetOptionsRequest request;
+  request.set_handle(std::string(handle));
+  return Invoke<v1::SocketOptions>(
+      options, [&](grpc::ClientContext* context, v1::SocketOptions* response) {
+        return stub_->GetOptions(context, request, response);
       });
 }
 

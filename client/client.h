@@ -28,6 +28,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -86,6 +87,28 @@ struct CallOptions {
   bool wait_for_ready = false;
 };
 
+// How Client::Create reaches a socketd that secures its listener and
+// authenticates callers (README "Authentication"). Default: plaintext, no
+// token.
+struct ClientCredentialsOptions {
+  // TLS to socketd (its --tls_cert): PEM CA certificates that issued
+  // socketd's certificate. Empty with use_tls: the system's CAs.
+  std::string root_ca_pem;
+  // Speak TLS even though root_ca_pem is empty (implied by root_ca_pem and
+  // client_cert_pem).
+  bool use_tls = false;
+  // Mutual TLS (socketd's --client_ca): this client's PEM certificate chain
+  // and private key.
+  std::string client_cert_pem;
+  std::string client_key_pem;
+  // The name socketd's certificate must carry when it is not the target's
+  // host (e.g. the target is an IP address).
+  std::string server_name_override;
+  // Sent as "authorization: Bearer TOKEN" with every call (socketd's
+  // --tokens_file), over TLS and over plaintext alike.
+  std::string bearer_token;
+};
+
 // A client of one socketd (or a load-balanced set of replicas) behind one
 // stub. Cheap to copy: copies share the stub and channel.
 //
@@ -104,8 +127,19 @@ class Client {
   // shows up as UNAVAILABLE on the first call.
   static Client Create(absl::string_view target);
 
+  // The same over TLS or mutual TLS, and/or with a bearer token, as
+  // `credentials` say. A wrong CA or certificate shows up as UNAVAILABLE on
+  // the first call; a refused token as UNAUTHENTICATED with
+  // SOCKET_ERROR_UNAUTHENTICATED.
+  static Client Create(absl::string_view target,
+                       const ClientCredentialsOptions& credentials);
+
   // A client over an existing channel (secure, in-process, custom args...).
   static Client FromChannel(std::shared_ptr<grpc::ChannelInterface> channel);
+
+  // A copy that sends "authorization: Bearer `token`" with every call (an
+  // empty token: none). Shares the stub.
+  Client WithBearerToken(absl::string_view token) const;
 
   // Connects to `host`:`port` (port 1..65535).
   absl::StatusOr<v1::ConnectResponse> Connect(
@@ -168,6 +202,17 @@ class Client {
   absl::StatusOr<v1::SocketInfo> GetInfo(absl::string_view handle,
                                          const CallOptions& options = {}) const;
 
+  // Applies the fields set in `socket_options` to a connected socket and
+  // answers every option as read back from the socket (see
+  // v1::SocketOptions; idle_timeout_ms is socketd's idle timeout).
+  absl::StatusOr<v1::SocketOptions> SetOptions(
+      absl::string_view handle, const v1::SocketOptions& socket_options,
+      const CallOptions& options = {}) const;
+
+  // Every option of a connected socket, as SetOptions answers them.
+  absl::StatusOr<v1::SocketOptions> GetOptions(absl::string_view handle,
+                                               const CallOptions& options = {}) const;
+
   // --- Server side ---------------------------------------------------------
 
   // Listens on `bind_address` (empty: 127.0.0.1) and `port` (0: any free).
@@ -211,10 +256,12 @@ class Client {
   // Runs `rpc(context, response)` with a context set up from `options`, and
   // converts its status.
   template <typename Response, typename Rpc>
-  static absl::StatusOr<Response> Invoke(const CallOptions& options, Rpc rpc);
+  absl::StatusOr<Response> Invoke(const CallOptions& options, Rpc rpc) const;
 
   // Shared with copies; never null.
   std::shared_ptr<v1::SocketService::StubInterface> stub_;
+  // "Bearer TOKEN" sent as `authorization` with every call; empty: none.
+  std::string authorization_;
 };
 
 }  // namespace socketsvc

@@ -38,6 +38,8 @@ class FakeStub : public Stub {
   v1::GetInfoRequest get_info;
   v1::StartTlsRequest start_tls;
   v1::ResolveRequest resolve;
+  v1::SetOptionsRequest set_options;
+  v1::GetOptionsRequest get_options;
   v1::ConnectResponse connect_response;
   v1::ReceiveResponse receive_response;
   v1::SocketInfo info_response;
@@ -82,6 +84,18 @@ class FakeStub : public Stub {
     resolve = r;
     return Record(c);
   }
+  grpc::Status SetOptions(grpc::ClientContext* c, const v1::SetOptionsRequest& r,
+                          v1::SocketOptions* out) override {
+    set_options = r;
+    *out = r.options();
+    return Record(c);
+  }
+  grpc::Status GetOptions(grpc::ClientContext* c, const v1::GetOptionsRequest& r,
+                          v1::SocketOptions* out) override {
+    get_options = r;
+    out->set_tcp_nodelay(true);
+    return Record(c);
+  }
   // Server-side calls are pass-throughs; only that they reach the stub counts.
 #define SOCKETSVC_FAKE_SYNC_(Method, Req, Resp)                               \
   grpc::Status Method(grpc::ClientContext* c, const Req&, Resp*) override {  \
@@ -122,6 +136,8 @@ class FakeStub : public Stub {
   SOCKETSVC_FAKE_ASYNC_(GetInfo, v1::GetInfoRequest, v1::SocketInfo)
   SOCKETSVC_FAKE_ASYNC_(StartTls, v1::StartTlsRequest, v1::StartTlsResponse)
   SOCKETSVC_FAKE_ASYNC_(Resolve, v1::ResolveRequest, v1::ResolveResponse)
+  SOCKETSVC_FAKE_ASYNC_(SetOptions, v1::SetOptionsRequest, v1::SocketOptions)
+  SOCKETSVC_FAKE_ASYNC_(GetOptions, v1::GetOptionsRequest, v1::SocketOptions)
   SOCKETSVC_FAKE_ASYNC_(Listen, v1::ListenRequest, v1::ListenResponse)
   SOCKETSVC_FAKE_ASYNC_(Accept, v1::AcceptRequest, v1::AcceptResponse)
   SOCKETSVC_FAKE_ASYNC_(ServerCreate, v1::ServerCreateRequest, v1::ServerCreateResponse)
@@ -156,6 +172,31 @@ TEST_F(ClientTest, TlsCallsEnableTlsAndCarryTheOptions) {
   ASSERT_TRUE(client_.Resolve("localhost", 100).ok());
   EXPECT_EQ(fake_->resolve.name(), "localhost");
   EXPECT_EQ(fake_->resolve.timeout_ms(), 100);
+}
+
+TEST_F(ClientTest, SetAndGetOptionsCarryTheHandleAndTheFieldsSet) {
+  v1::SocketOptions options;
+  options.set_idle_timeout_ms(30000);
+  options.set_keepalive(true);
+  absl::StatusOr<v1::SocketOptions> set = client_.SetOptions("s1.x", options);
+  ASSERT_TRUE(set.ok()) << set.status();
+  EXPECT_EQ(fake_->set_options.handle(), "s1.x");
+  EXPECT_EQ(fake_->set_options.options().idle_timeout_ms(), 30000);
+  EXPECT_TRUE(fake_->set_options.options().keepalive());
+  // Fields not set stay unset: SetOptions changes only what is given.
+  EXPECT_FALSE(fake_->set_options.options().has_tcp_nodelay());
+  EXPECT_FALSE(fake_->set_options.options().has_linger_s());
+
+  absl::StatusOr<v1::SocketOptions> got = client_.GetOptions("s1.y");
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(fake_->get_options.handle(), "s1.y");
+  EXPECT_TRUE(got->tcp_nodelay());
+
+  const int calls = fake_->calls;
+  EXPECT_EQ(client_.SetOptions("", options).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(client_.GetOptions("").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(fake_->calls, calls);
 }
 
 TEST_F(ClientTest, ConnectFillsPortAndLeavesTimeoutUnset) {

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 
@@ -53,9 +54,53 @@ ABSL_FLAG(std::string, tls_ca_file, "",
 ABSL_FLAG(std::string, tls_ca_dir, "",
           "Directory of hashed CA certificates (openssl rehash) trusted for "
           "TLS connections; see --tls_ca_file.");
-ABSL_FLAG(int64_t, shutdown_grace_ms, 5000,
-          "On SIGTERM/SIGINT, how long in-flight calls may finish before they "
-          "are cancelled and every socket is aborted.");
+ABSL_FLAG(std::string, policy, "",
+          "Egress/listen policy file (protobuf text format, "
+          "proto/socketsvc/v1/policy.proto): which addresses, host names and "
+          "ports each principal may Connect to, and where it may Listen/"
+          "ServerCreate; first matching rule wins, no match is denied. Re-read "
+          "on SIGHUP (a file that does not parse keeps the old policy). Empty: "
+          "allow all but link-local/metadata addresses. socketd's own port is "
+          "always refused.");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM certificate chain of the gRPC listener: callers then speak TLS "
+          "to socketd (with --tls_key).");
+ABSL_FLAG(std::string, tls_key, "",
+          "PEM private key of --tls_cert.");
+ABSL_FLAG(std::string, client_ca, "",
+          "PEM CA certificates for mutual TLS: every caller must present a "
+          "client certificate they issued; its first URI SAN, else DNS SAN, "
+          "else CN is the caller's principal. Needs --tls_cert.");
+ABSL_FLAG(std::string, tokens_file, "",
+          "Bearer tokens, one 'TOKEN PRINCIPAL' per line ('#' comments): "
+          "callers send 'authorization: Bearer TOKEN'. Re-read on SIGHUP.");
+ABSL_FLAG(bool, allow_unauthenticated, false,
+          "Listen on a non-loopback --listen address although neither "
+          "--tokens_file nor --client_ca authenticates callers.");
+ABSL_FLAG(int64_t, shutdown_grace_ms, -1,
+          "Old name of --drain_timeout_ms: when set (>= 0), it is used while "
+          "--drain_timeout_ms is left at its default.");
+// --- Limits, idle timeout, shutdown and audit (docs/semantics.md) ---
+ABSL_FLAG(uint32_t, max_sessions_per_principal, 0,
+          "Sockets one principal holds at most (Connect and Accept); more fail "
+          "RESOURCE_EXHAUSTED/LIMIT_EXCEEDED. 0: only --max_sessions applies.");
+ABSL_FLAG(uint32_t, max_http_servers, 1024,
+          "HTTP server instances (ServerCreate) at most, over all callers; more "
+          "fail RESOURCE_EXHAUSTED/LIMIT_EXCEEDED.");
+ABSL_FLAG(uint32_t, max_queued_accepts, 64,
+          "Accept calls that may wait on one listener behind the first; more "
+          "fail RESOURCE_EXHAUSTED/HANDLE_BUSY.");
+ABSL_FLAG(int64_t, idle_timeout_ms, 3600000,
+          "A socket through which no byte moved for this long is reset (RST) and "
+          "released (Tibbo connectiontout); 0: never. SetOptions changes it per "
+          "socket.");
+ABSL_FLAG(int64_t, drain_timeout_ms, 5000 /* kDefaultDrainTimeoutMs */,
+          "On SIGTERM/SIGINT: stop taking calls, let calls in flight finish, close "
+          "every socket with FIN and drain it; whatever is still open after this "
+          "long is reset, then socketd exits 0.");
+ABSL_FLAG(bool, audit_log, true,
+          "One JSON line on stderr for every Connect, Listen, Accept and "
+          "ServerCreate: principal, target, result, handle.");
 
 namespace {
 
@@ -75,9 +120,33 @@ socketsvc::ServerOptions OptionsFromFlags() {
   options.session.max_queued_calls = absl::GetFlag(FLAGS_max_queued_calls);
   options.session.max_sessions = absl::GetFlag(FLAGS_max_sessions);
   options.listener.max_listeners = absl::GetFlag(FLAGS_max_listeners);
+  options.session.max_sessions_per_principal =
+      absl::GetFlag(FLAGS_max_sessions_per_principal);
+  options.http.max_servers = absl::GetFlag(FLAGS_max_http_servers);
+  options.listener.max_queued_accepts = absl::GetFlag(FLAGS_max_queued_accepts);
+  options.session.idle_timeout =
+      absl::Milliseconds(std::max<int64_t>(absl::GetFlag(FLAGS_idle_timeout_ms), 0));
+  options.service.audit_log = absl::GetFlag(FLAGS_audit_log);
   options.tls_trust.ca_file = absl::GetFlag(FLAGS_tls_ca_file);
   options.tls_trust.ca_dir = absl::GetFlag(FLAGS_tls_ca_dir);
+  options.policy_file = absl::GetFlag(FLAGS_policy);
+  options.auth.tls_cert_file = absl::GetFlag(FLAGS_tls_cert);
+  options.auth.tls_key_file = absl::GetFlag(FLAGS_tls_key);
+  options.auth.client_ca_file = absl::GetFlag(FLAGS_client_ca);
+  options.auth.tokens_file = absl::GetFlag(FLAGS_tokens_file);
+  options.auth.allow_unauthenticated = absl::GetFlag(FLAGS_allow_unauthenticated);
   return options;
+}
+
+constexpr int64_t kDefaultDrainTimeoutMs = 5000;
+
+// --drain_timeout_ms, or the old --shutdown_grace_ms if only that is set.
+absl::Duration DrainTimeout() {
+  int64_t ms = absl::GetFlag(FLAGS_drain_timeout_ms);
+  if (ms == kDefaultDrainTimeoutMs && absl::GetFlag(FLAGS_shutdown_grace_ms) >= 0) {
+    ms = absl::GetFlag(FLAGS_shutdown_grace_ms);
+  }
+  return absl::Milliseconds(std::max<int64_t>(ms, 0));
 }
 
 // Every session is a file descriptor: take all the kernel allows this
@@ -142,9 +211,10 @@ int main(int argc, char** argv) {
                                       std::string(reloaded.message()))
               << std::endl;
   }
-  std::cerr << "socketd: signal " << signal_number << ", shutting down"
-            << std::endl;
-  (*server)->Shutdown(
-      absl::Milliseconds(absl::GetFlag(FLAGS_shutdown_grace_ms)));
+  const absl::Duration drain = DrainTimeout();
+  std::cerr << "socketd: signal " << signal_number << ", draining for up to "
+            << absl::FormatDuration(drain) << std::endl;
+  (*server)->Shutdown(drain);
+  std::cerr << "socketd: stopped" << std::endl;
   return 0;
 }

@@ -1,11 +1,16 @@
 #include "service/server.h"
 
+#include <grpc/grpc.h>
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
 
+#include <atomic>
 #include <chrono>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "service/api/call_reactor.h"
+#include "service/auth/listener_security.h"
 #include "service/sessions/handle.h"
 
 namespace socketsvc {
@@ -14,18 +19,32 @@ namespace {
 // Room for the other fields of a Send or Receive message around its data.
 constexpr int kMessageOverhead = 64 * 1024;
 
+// The port of a "host:port" listen address; 0 if none or not a number.
+uint16_t ListenPort(const std::string& listen) {
+  const size_t colon = listen.rfind(':');
+  uint32_t port = 0;
+  if (colon == std::string::npos ||
+      !absl::SimpleAtoi(absl::string_view(listen).substr(colon + 1), &port) ||
+      port > 65535) {
+    return 0;
+  }
+  return static_cast<uint16_t>(port);
+}
+
 }  // namespace
 
 SocketServer::SocketServer(const ServerOptions& options,
-                           TlsClientContext tls_context)
+                           TlsClientContext tls_context,
+                           std::shared_ptr<const Policy> policy)
     : work_(boost::asio::make_work_guard(io_)),
       table_(options.replica_id, options.session),
       listeners_(io_.get_executor(), options.replica_id, options.listener),
       http_servers_(io_.get_executor(), options.replica_id, options.http),
       resolver_(options.resolver),
       tls_context_(std::move(tls_context)),
+      policy_(options.policy_file, std::move(policy)),
       service_(io_.get_executor(), table_, listeners_, resolver_, tls_context_,
-               options.service, http_servers_) {}
+               options.service, http_servers_, policy_) {}
 
 absl::StatusOr<std::unique_ptr<SocketServer>> SocketServer::Start(
     ServerOptions options) {
@@ -43,15 +62,37 @@ absl::StatusOr<std::unique_ptr<SocketServer>> SocketServer::Start(
   absl::StatusOr<TlsClientContext> tls_context =
       TlsClientContext::Create(options.tls_trust);
   if (!tls_context.ok()) return tls_context.status();
+  absl::StatusOr<std::shared_ptr<const Policy>> policy =
+      PolicyStore::Load(options.policy_file);
+  if (!policy.ok()) return policy.status();
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+      ListenerCredentials(options.auth);
+  if (!credentials.ok()) return credentials.status();
+  absl::StatusOr<std::unique_ptr<Authenticator>> authenticator =
+      Authenticator::Create(options.auth);
+  if (!authenticator.ok()) return authenticator.status();
+  if (absl::Status checked = CheckListenAddress(
+          options.listen, (*authenticator)->authenticates(),
+          options.auth.allow_unauthenticated);
+      !checked.ok()) {
+    return checked;
+  }
+  WarnAboutListener(options.listen, options.auth,
+                    (*authenticator)->authenticates());
   std::unique_ptr<SocketServer> server(
-      new SocketServer(options, std::move(*tls_context)));
+      new SocketServer(options, std::move(*tls_context), *std::move(policy)));
+  server->authenticator_ = std::move(*authenticator);
+  server->auth_gate_ =
+      std::make_unique<AuthGate>(server->service_, *server->authenticator_);
   for (int i = 0; i < options.io_threads; ++i) {
     server->io_threads_.emplace_back([io = &server->io_] { io->run(); });
   }
+  // No call may reach socketd's own port through it, from the first call
+  // on: known now unless it is 0, and again once bound.
+  server->policy_.SetOwnPorts({ListenPort(options.listen)});
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
-                           &server->port_);
-  builder.RegisterService(&server->service_);
+  builder.AddListeningPort(options.listen, *credentials, &server->port_);
+  builder.RegisterService(server->auth_gate_.get());
   // HTTP server RPCs carry whole request and response bodies.
   const int max_message = static_cast<int>(
       std::max<size_t>(std::max(options.service.max_send_bytes,
@@ -67,6 +108,7 @@ absl::StatusOr<std::unique_ptr<SocketServer>> SocketServer::Start(
         absl::StrCat("cannot listen on ", options.listen,
                      " (address in use, or not a host:port?)"));
   }
+  server->policy_.SetOwnPorts({static_cast<uint16_t>(server->port_)});
   return server;
 }
 
@@ -78,18 +120,42 @@ void SocketServer::Shutdown(absl::Duration grace) {
     if (shut_down_) return;
     shut_down_ = true;
   }
+  const absl::Time deadline = absl::Now() + std::max(grace, absl::ZeroDuration());
+  // gRPC refuses new calls at once and gives calls in flight until the
+  // deadline, then cancels them; it blocks until they are done, while the
+  // sessions below answer most of them, so it runs beside the drain. Their
+  // reactors complete through the sessions' strands: the I/O threads keep
+  // running until the end.
+  std::thread grpc_stopper;
+  std::atomic<bool> grpc_stopped{false};
   if (grpc_server_) {
-    // Cancels calls still running after `grace`; their reactors complete
-    // through the sessions' strands, so the I/O threads keep running.
-    grpc_server_->Shutdown(std::chrono::system_clock::now() +
-                           absl::ToChronoMilliseconds(grace));
+    grpc_stopper = std::thread([this, deadline, &grpc_stopped] {
+      grpc_server_->Shutdown(absl::ToChronoTime(deadline));
+      grpc_stopped = true;
+    });
   }
   // Lookups still waiting are answered SHUTTING_DOWN while the I/O threads
   // still run; one still inside getaddrinfo is joined by ~Resolver.
   resolver_.Shutdown();
   listeners_.ShutdownAll();
   http_servers_.ShutdownAll();
+  if (grace > absl::ZeroDuration()) {
+    // Every session closes COMPLETE (FIN, drain until the peer's EOF) once
+    // its running Send is done; what is still open at the deadline is reset.
+    table_.DrainAll(deadline);
+    while ((table_.size() > 0 || CallReactor::Live() > 0) && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+  }
   table_.ShutdownAll();
+  // gRPC also waits for every client connection to go away, which an idle
+  // client never does before the deadline. No call runs any more (or the
+  // deadline passed): close them now, as gRPC itself does at the deadline.
+  while (grpc_stopper.joinable() && !grpc_stopped) {
+    grpc_server_cancel_all_calls(grpc_server_->c_server());
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  if (grpc_stopper.joinable()) grpc_stopper.join();
   work_.reset();
   // Released sockets end their waits; give the threads a moment to run out
   // of work, then stop whatever is left.
@@ -103,7 +169,15 @@ void SocketServer::Shutdown(absl::Duration grace) {
 
 absl::Status SocketServer::Reload() {
   // Each configuration that comes from a file registers here as it is added
-  // (tokens, policy); with none, a reload has nothing to do.
+  // (tokens, policy): every file is read first, and what was read is put in
+  // force only once all of them loaded.
+  absl::StatusOr<std::shared_ptr<const TokenSet>> tokens =
+      authenticator_->ReadTokens();
+  if (!tokens.ok()) return tokens.status();
+  absl::StatusOr<PolicyStore::Commit> policy = policy_.PrepareReload();
+  if (!policy.ok()) return policy.status();
+  authenticator_->InstallTokens(*std::move(tokens));
+  std::move(*policy)();
   return absl::OkStatus();
 }
 

@@ -16,10 +16,13 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "service/api/auth_gate.h"
 #include "service/api/socket_service.h"
+#include "service/auth/authenticator.h"
 #include "service/http/http_limits.h"
 #include "service/http/http_server_table.h"
 #include "service/net/resolver.h"
+#include "service/policy/policy_store.h"
 #include "service/sessions/listener_table.h"
 #include "service/sessions/session_table.h"
 #include "service/tls/tls_client_context.h"
@@ -42,6 +45,11 @@ struct ServerOptions {
   ResolverOptions resolver;
   // Trusted CAs for TLS connections (default: the system's).
   TlsTrustOptions tls_trust;
+  // Egress/listen policy file (text format, proto/socketsvc/v1/policy.proto),
+  // re-read by Reload; empty: the built-in policy.
+  std::string policy_file;
+  // Who may call: TLS/mutual TLS on the gRPC listener, bearer tokens.
+  AuthOptions auth;
 };
 
 class SocketServer {
@@ -55,8 +63,10 @@ class SocketServer {
   // Number of live sessions.
   size_t session_count() const { return table_.size(); }
 
-  // Stops taking calls, gives in-flight calls `grace` to finish, aborts every
-  // session and stops the I/O threads. Idempotent.
+  // Stops taking calls; within `grace` (the drain timeout) lets in-flight
+  // calls finish and closes every session COMPLETE (FIN, drain until the
+  // peer's EOF); aborts (RST) whatever is still open then, and stops the I/O
+  // threads. Zero grace aborts at once. Idempotent.
   void Shutdown(absl::Duration grace) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Re-reads every configuration file socketd was started with (SIGHUP).
@@ -64,7 +74,8 @@ class SocketServer {
   absl::Status Reload();
 
  private:
-  SocketServer(const ServerOptions& options, TlsClientContext tls_context);
+  SocketServer(const ServerOptions& options, TlsClientContext tls_context,
+               std::shared_ptr<const Policy> policy);
 
   boost::asio::io_context io_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type>
@@ -75,7 +86,11 @@ class SocketServer {
   // After io_ (it posts answers there), before service_ (which uses it).
   Resolver resolver_;
   const TlsClientContext tls_context_;
+  PolicyStore policy_;  // Before service_, which uses it.
   SocketServiceImpl service_;
+  // Set by Start; the gate is the service gRPC calls, in front of service_.
+  std::unique_ptr<Authenticator> authenticator_;
+  std::unique_ptr<AuthGate> auth_gate_;
   std::unique_ptr<grpc::Server> grpc_server_;
   std::vector<std::thread> io_threads_;
   int port_ = 0;

@@ -23,6 +23,12 @@ PACKAGES=(
   # Tests.
   libgtest-dev
   libgmock-dev
+  # Fuzzing (./test's fuzz phase, --config=fuzz): clang with libFuzzer and
+  # the sanitizer runtimes; llvm-14 brings llvm-symbolizer for readable
+  # crash stacks. The ASan phase uses g++'s own libasan.
+  clang-14
+  libclang-rt-14-dev
+  llvm-14
   # Tools that tests, scripts and people use against a running socketd.
   socat
   netcat-openbsd

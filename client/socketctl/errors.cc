@@ -23,6 +23,8 @@ ExitCode ExitCodeFor(const absl::Status& status) {
       return kUnreachable;
     case v1::SOCKET_ERROR_INTERNAL_ERROR:
       return kOtherError;
+    case v1::SOCKET_ERROR_UNAUTHENTICATED:
+      return kUnauthenticated;
     default:
       return kSocketError;
   }
@@ -34,6 +36,8 @@ ExitCode ExitCodeFor(const absl::Status& status) {
     case absl::StatusCode::kUnavailable:
     case absl::StatusCode::kDeadlineExceeded:
       return kUnreachable;
+    case absl::StatusCode::kUnauthenticated:
+      return kUnauthenticated;
     default:
       return kOtherError;
   }

@@ -27,6 +27,9 @@ enum ExitCode {
   kNotFound = 4,
   // Anything else: SOCKET_ERROR_INTERNAL_ERROR, other gRPC codes, local I/O.
   kOtherError = 5,
+  // socketd did not accept the caller: UNAUTHENTICATED
+  // (SOCKET_ERROR_UNAUTHENTICATED: no or a wrong bearer token).
+  kUnauthenticated = 6,
 };
 
 // The exit code for a failed call's status (kOk for an OK status).

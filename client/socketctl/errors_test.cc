@@ -34,6 +34,11 @@ TEST(ExitCodeTest, FollowsTheDocumentedTable) {
       kUsageError);
   EXPECT_EQ(ExitCodeFor(absl::InternalError("bug")), kOtherError);
   EXPECT_EQ(ExitCodeFor(ErrnoStatus(EIO, "read")), kOtherError);
+  EXPECT_EQ(ExitCodeFor(SocketErrorStatus(absl::StatusCode::kUnauthenticated,
+                                          v1::SOCKET_ERROR_UNAUTHENTICATED,
+                                          "the bearer token is not accepted")),
+            kUnauthenticated);
+  EXPECT_EQ(ExitCodeFor(absl::UnauthenticatedError("no detail")), kUnauthenticated);
 }
 
 TEST(ErrorLineTest, NamesTheSocketErrorAndErrno) {

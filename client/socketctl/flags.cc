@@ -34,6 +34,23 @@ ABSL_FLAG(std::vector<std::string>, alpn, {},
 ABSL_FLAG(std::string, tls_min_version, "",
           "TLS: oldest version accepted: 1.2 or 1.3 (default: 1.2)");
 
+ABSL_FLAG(std::string, server_ca, "",
+          "socketd: speak TLS to socketd, trusting the CA certificates in this "
+          "PEM file");
+ABSL_FLAG(std::string, server_tls_name, "",
+          "socketd: name its certificate must carry (default: the --server "
+          "host)");
+ABSL_FLAG(std::string, client_cert, "",
+          "socketd: PEM client certificate chain for mutual TLS (with "
+          "--client_key and --server_ca)");
+ABSL_FLAG(std::string, client_key, "",
+          "socketd: PEM private key of --client_cert");
+ABSL_FLAG(std::string, token, "",
+          "socketd: bearer token sent with every call (visible to other "
+          "users in ps: prefer --token_file)");
+ABSL_FLAG(std::string, token_file, "",
+          "socketd: file whose first line is the bearer token");
+
 namespace socketsvc::socketctl {
 
 CallOptions OptionsFromFlags() {

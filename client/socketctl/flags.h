@@ -30,6 +30,14 @@ ABSL_DECLARE_FLAG(std::string, tls_cert);
 ABSL_DECLARE_FLAG(std::string, tls_key);
 ABSL_DECLARE_FLAG(std::vector<std::string>, alpn);
 ABSL_DECLARE_FLAG(std::string, tls_min_version);
+// How to reach socketd itself (server_credentials.h): TLS, mutual TLS,
+// bearer token. Every command.
+ABSL_DECLARE_FLAG(std::string, server_ca);
+ABSL_DECLARE_FLAG(std::string, server_tls_name);
+ABSL_DECLARE_FLAG(std::string, client_cert);
+ABSL_DECLARE_FLAG(std::string, client_key);
+ABSL_DECLARE_FLAG(std::string, token);
+ABSL_DECLARE_FLAG(std::string, token_file);
 
 namespace socketsvc::socketctl {
 

@@ -26,6 +26,7 @@
 #include "client/socketctl/errors.h"
 #include "client/socketctl/flags.h"
 #include "client/socketctl/output.h"
+#include "client/socketctl/server_credentials.h"
 #include "client/socketctl/tls.h"
 #include "common/socket_error.h"
 
@@ -71,6 +72,15 @@ flags:
   --min_bytes=N        recv: wait for at least N bytes
   Put "--" before DATA that starts with "-".
 
+socketd flags (when socketd authenticates callers; README "Authentication"):
+  --token_file=FILE        bearer token: the file's first line
+  --token=TOKEN            bearer token on the command line (ps shows it)
+  --server_ca=FILE         speak TLS to socketd, trusting these CAs (PEM)
+  --server_tls_name=NAME   name socketd's certificate carries (default: the
+                           --server host)
+  --client_cert=FILE --client_key=FILE
+                           client certificate and key (PEM) for mutual TLS
+
 TLS flags (connect and cat with --tls; starttls):
   --tls                    connect/cat: TLS handshake as part of the connect
   --tls_skip_verify        encrypt, but do not check the peer's certificate
@@ -93,6 +103,8 @@ exit codes:
      handshake or certificate verification failed, ...)
   4  not found (unknown or released handle)
   5  other error (internal error, local I/O)
+  6  not authenticated (no or a wrong --token; with a refused client
+     certificate the TLS handshake fails: 2)
   130/143  cat interrupted by SIGINT/SIGTERM (the socket is discarded)
 )";
 
@@ -276,7 +288,10 @@ int Main(int argc, char** argv) {
   }
 
   if (command == "cat") PrepareCatSignals();  // before any thread exists
-  const Client client = Client::Create(absl::GetFlag(FLAGS_server));
+  absl::StatusOr<ClientCredentialsOptions> credentials =
+      ServerCredentialsFromFlags();
+  if (!credentials.ok()) return UsageError(credentials.status().message());
+  const Client client = Client::Create(absl::GetFlag(FLAGS_server), *credentials);
   if (command == "connect") return CmdConnect(client, args);
   if (command == "send") return CmdSend(client, args);
   if (command == "recv") return CmdRecv(client, args);

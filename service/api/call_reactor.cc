@@ -17,14 +17,23 @@ void CallReactor::SetCanceller(absl::AnyInvocable<void()> cancel) {
 
 void CallReactor::Complete(const absl::Status& status) {
   absl::AnyInvocable<void()> dropped;
+  absl::AnyInvocable<void(const absl::Status&)> observer;
   {
     absl::MutexLock lock(&mu_);
     if (completed_) return;
     completed_ = true;
     // Drop references to the session and the call now, not at OnDone.
     dropped = std::move(canceller_);
+    observer = std::move(observer_);
   }
+  if (observer) observer(status);
   Finish(ToGrpcStatus(status));
+}
+
+void CallReactor::SetCompletionObserver(
+    absl::AnyInvocable<void(const absl::Status&)> observer) {
+  absl::MutexLock lock(&mu_);
+  observer_ = std::move(observer);
 }
 
 bool CallReactor::cancelled() const {

@@ -9,6 +9,9 @@
 
 #include <grpcpp/support/server_callback.h>
 
+#include <atomic>
+#include <cstddef>
+
 #include "absl/base/thread_annotations.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
@@ -18,6 +21,11 @@ namespace socketsvc {
 
 class CallReactor : public grpc::ServerUnaryReactor {
  public:
+  CallReactor() { live_.fetch_add(1, std::memory_order_relaxed); }
+
+  // Reactors of this process whose RPC gRPC is not done with yet (socketd's
+  // shutdown waits for them).
+  static size_t Live() { return live_.load(std::memory_order_relaxed); }
   // Must be called before the work that will call Complete() is started:
   // afterwards the reactor may already be gone. Runs `cancel` at once if the
   // RPC was already cancelled.
@@ -26,17 +34,28 @@ class CallReactor : public grpc::ServerUnaryReactor {
   // Finishes the RPC with `status`, converted at the edge (grpc_status.h).
   void Complete(const absl::Status& status) ABSL_LOCKS_EXCLUDED(mu_);
 
+  // Runs `observer` once with the final status, just before the RPC
+  // finishes (the audit log). Set it before anything can call Complete().
+  void SetCompletionObserver(absl::AnyInvocable<void(const absl::Status&)> observer)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
   // True once gRPC reported the RPC cancelled.
   bool cancelled() const ABSL_LOCKS_EXCLUDED(mu_);
 
   void OnCancel() override ABSL_LOCKS_EXCLUDED(mu_);
-  void OnDone() override { delete this; }
+  void OnDone() override {
+    live_.fetch_sub(1, std::memory_order_relaxed);
+    delete this;
+  }
 
  private:
+  static inline std::atomic<size_t> live_{0};
+
   mutable absl::Mutex mu_;
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
   bool completed_ ABSL_GUARDED_BY(mu_) = false;
   absl::AnyInvocable<void()> canceller_ ABSL_GUARDED_BY(mu_);
+  absl::AnyInvocable<void(const absl::Status&)> observer_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace socketsvc

@@ -12,6 +12,7 @@
 #include "service/api/call_reactor.h"
 #include "service/api/principal.h"
 #include "service/api/request_util.h"
+#include "service/api/request_validation.h"
 #include "service/api/socket_service.h"
 #include "service/http/http_limits.h"
 #include "service/http/http_tls.h"
@@ -23,22 +24,10 @@ namespace asio = boost::asio;
 
 absl::StatusOr<HttpServerSpec> SpecFrom(const v1::ServerCreateRequest& request,
                                         const HttpServerDefaults& defaults) {
-  if (request.port() > 65535) return InvalidRequest("port must be 0..65535");
-  // Empty means loopback. Any other literal is allowed, also 0.0.0.0 and
-  // ::; a listen policy is a later concern.
-  std::string address =
-      request.bind_address().empty() ? "127.0.0.1" : request.bind_address();
-  if (address.size() > 2 && address.front() == '[' && address.back() == ']') {
-    address = address.substr(1, address.size() - 2);
-  }
-  boost::system::error_code ec;
-  const asio::ip::address ip = asio::ip::make_address(address, ec);
-  if (ec) {
-    return InvalidRequest(absl::StrCat("bind_address '", request.bind_address(),
-                                       "' is not an IPv4 or IPv6 address"));
-  }
+  absl::StatusOr<asio::ip::tcp::endpoint> endpoint = ServerEndpoint(request);
+  if (!endpoint.ok()) return endpoint.status();
   HttpServerSpec spec;
-  spec.endpoint = asio::ip::tcp::endpoint(ip, static_cast<uint16_t>(request.port()));
+  spec.endpoint = *endpoint;
   const v1::ServerTls& tls = request.tls();
   if (!tls.cert_pem().empty() || !tls.key_pem().empty() || !tls.client_ca_pem().empty()) {
     absl::StatusOr<std::shared_ptr<asio::ssl::context>> context =
@@ -114,9 +103,23 @@ grpc::ServerUnaryReactor* SocketServiceImpl::ServerCreate(
     grpc::CallbackServerContext* context, const v1::ServerCreateRequest* request,
     v1::ServerCreateResponse* response) {
   auto* reactor = new CallReactor();
+  Audit(reactor, *context, "ServerCreate",
+        HostPort(request->bind_address().empty() ? "127.0.0.1" : request->bind_address(),
+                 absl::StrCat(request->port())),
+        [response](AuditEvent& event) {
+          event.handle = response->server_id();
+          event.address =
+              HostPort(response->bound_address(), absl::StrCat(response->port()));
+        });
   absl::StatusOr<HttpServerSpec> spec = SpecFrom(*request, http_servers_.defaults());
   if (!spec.ok()) {
     reactor->Complete(spec.status());
+    return reactor;
+  }
+  if (absl::Status allowed =
+          policy_.Snapshot()->CheckListen(PrincipalOf(*context), spec->endpoint);
+      !allowed.ok()) {
+    reactor->Complete(allowed);
     return reactor;
   }
   absl::StatusOr<std::shared_ptr<HttpServer>> server =

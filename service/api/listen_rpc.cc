@@ -8,6 +8,7 @@
 #include "service/api/call_reactor.h"
 #include "service/api/principal.h"
 #include "service/api/request_util.h"
+#include "service/api/request_validation.h"
 #include "service/api/socket_service.h"
 #include "service/net/tcp_transport.h"
 #include "service/sessions/handle.h"
@@ -17,27 +18,11 @@ namespace {
 
 namespace asio = boost::asio;
 
-absl::StatusOr<asio::ip::tcp::endpoint> BindEndpoint(const v1::ListenRequest& request) {
-  if (request.port() > 65535) return InvalidRequest("port must be 0..65535");
-  const std::string address =
-      request.bind_address().empty() ? "127.0.0.1" : request.bind_address();
-  boost::system::error_code ec;
-  const asio::ip::address ip = asio::ip::make_address(address, ec);
-  if (ec) {
-    return InvalidRequest(absl::StrCat("bind_address '", address,
-                                       "' is not an IPv4 or IPv6 address"));
-  }
-  return asio::ip::tcp::endpoint(ip, static_cast<uint16_t>(request.port()));
-}
-
 absl::StatusOr<std::shared_ptr<Listener>> FindListener(
     ListenerTable& listeners, absl::string_view handle,
     const grpc::CallbackServerContext& context) {
-  if (handle.empty()) return InvalidRequest("listener is required");
-  if (!IsWellFormedHandle(handle) || !IsListenerHandle(handle)) {
-    return SocketErrorStatus(absl::StatusCode::kNotFound,
-                             v1::SOCKET_ERROR_INVALID_HANDLE, "no such handle");
-  }
+  absl::Status shape = CheckHandleShape(handle, "listener", /*listener=*/true);
+  if (!shape.ok()) return shape;
   return listeners.Find(handle, PrincipalOf(context));
 }
 
@@ -47,9 +32,23 @@ grpc::ServerUnaryReactor* SocketServiceImpl::Listen(
     grpc::CallbackServerContext* context, const v1::ListenRequest* request,
     v1::ListenResponse* response) {
   auto* reactor = new CallReactor();
-  absl::StatusOr<asio::ip::tcp::endpoint> bind = BindEndpoint(*request);
+  Audit(reactor, *context, "Listen",
+        HostPort(request->bind_address().empty() ? "127.0.0.1" : request->bind_address(),
+                 absl::StrCat(request->port())),
+        [response](AuditEvent& event) {
+          event.handle = response->listener();
+          event.address =
+              HostPort(response->bound_address(), absl::StrCat(response->port()));
+        });
+  absl::StatusOr<asio::ip::tcp::endpoint> bind = ListenEndpoint(*request);
   if (!bind.ok()) {
     reactor->Complete(bind.status());
+    return reactor;
+  }
+  if (absl::Status allowed =
+          policy_.Snapshot()->CheckListen(PrincipalOf(*context), *bind);
+      !allowed.ok()) {
+    reactor->Complete(allowed);
     return reactor;
   }
   absl::StatusOr<std::shared_ptr<Listener>> listener =
@@ -67,12 +66,18 @@ grpc::ServerUnaryReactor* SocketServiceImpl::Accept(
     grpc::CallbackServerContext* context, const v1::AcceptRequest* request,
     v1::AcceptResponse* response) {
   auto* reactor = new CallReactor();
+  Audit(reactor, *context, "Accept", request->listener(), [response](AuditEvent& event) {
+    event.timed_out = response->timed_out();
+    if (event.timed_out) return;
+    event.handle = response->handle();
+    event.address = HostPort(response->peer_address(), absl::StrCat(response->peer_port()));
+  });
   absl::StatusOr<std::shared_ptr<Listener>> listener =
       FindListener(listeners_, request->listener(), *context);
   absl::StatusOr<absl::Time> deadline =
       CallDeadline(*request, options_.max_wait, *context);
   absl::Status status = !listener.ok() ? listener.status() : deadline.status();
-  if (status.ok()) status = table_.CheckCapacity();
+  if (status.ok()) status = table_.CheckCapacity(PrincipalOf(*context));
   if (!status.ok()) {
     reactor->Complete(status);
     return reactor;

@@ -12,16 +12,14 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "service/api/request_validation.h"
 #include "service/api/timeouts.h"
 #include "service/sessions/session_table.h"
 
 namespace socketsvc {
 
-// INVALID_ARGUMENT with SOCKET_ERROR_INVALID_REQUEST.
-absl::Status InvalidRequest(absl::string_view message);
-
-// A host name or address a caller may pass: 1..255 bytes, no NUL.
-absl::Status ValidateHostName(absl::string_view host, absl::string_view field);
+// InvalidRequest, ValidateHostName and the other pure field checks are in
+// request_validation.h.
 
 // Validates a handle and finds the caller's session behind it. A malformed
 // handle gets the same NOT_FOUND as an unknown one: never an oracle.

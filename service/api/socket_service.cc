@@ -13,63 +13,43 @@
 #include "service/api/call_reactor.h"
 #include "service/api/principal.h"
 #include "service/api/request_util.h"
+#include "service/api/request_validation.h"
 #include "service/net/dialer.h"
 #include "service/sessions/handle.h"
 
 namespace socketsvc {
-namespace {
-
-absl::Status ValidateConnect(const v1::ConnectRequest& request) {
-  RETURN_IF_ERROR(ValidateHostName(request.host(), "host"));
-  switch (request.target_case()) {
-    case v1::ConnectRequest::kPort:
-      if (request.port() == 0 || request.port() > 65535) {
-        return InvalidRequest("port must be 1..65535");
-      }
-      break;
-    case v1::ConnectRequest::kService:
-      if (request.service().empty() || request.service().size() > 64 ||
-          request.service().find('\0') != std::string::npos) {
-        return InvalidRequest("service must be a service name such as \"http\"");
-      }
-      // getaddrinfo would wrap "99999" to another port: numbers go in `port`.
-      if (std::all_of(request.service().begin(), request.service().end(),
-                      absl::ascii_isdigit)) {
-        return InvalidRequest("service is a number: set port instead");
-      }
-      break;
-    default:
-      return InvalidRequest("port or service is required");
-  }
-  if (request.has_timeout_ms() && request.timeout_ms() == 0) {
-    return InvalidRequest(
-        "Connect cannot finish without waiting: timeout_ms must be > 0 or -1");
-  }
-  return absl::OkStatus();
-}
-
-}  // namespace
 
 SocketServiceImpl::SocketServiceImpl(boost::asio::any_io_executor executor,
                                      SessionTable& table, ListenerTable& listeners,
                                      Resolver& resolver,
                                      const TlsClientContext& tls_context,
                                      ServiceOptions options,
-                                     HttpServerTable& http_servers)
+                                     HttpServerTable& http_servers,
+                                     const PolicyStore& policy)
     : executor_(std::move(executor)),
       table_(table),
       listeners_(listeners),
       resolver_(resolver),
       tls_context_(tls_context),
       options_(options),
-      http_servers_(http_servers) {}
+      http_servers_(http_servers),
+      policy_(policy) {}
 
 grpc::ServerUnaryReactor* SocketServiceImpl::Connect(
     grpc::CallbackServerContext* context, const v1::ConnectRequest* request,
     v1::ConnectResponse* response) {
   auto* reactor = new CallReactor();
+  Audit(reactor, *context, "Connect",
+        HostPort(request->host(), request->target_case() == v1::ConnectRequest::kService
+                                      ? request->service()
+                                      : absl::StrCat(request->port())),
+        [response](AuditEvent& event) {
+          event.handle = response->handle();
+          event.address = HostPort(response->remote_address(),
+                                   absl::StrCat(response->remote_port()));
+        });
   absl::Status valid = ValidateConnect(*request);
-  if (valid.ok()) valid = table_.CheckCapacity();
+  if (valid.ok()) valid = table_.CheckCapacity(PrincipalOf(*context));
   absl::StatusOr<absl::Time> deadline =
       CallDeadline(*request, options_.max_wait, *context);
   if (!valid.ok() || !deadline.ok()) {
@@ -89,10 +69,17 @@ grpc::ServerUnaryReactor* SocketServiceImpl::Connect(
   const std::string service = request->target_case() == v1::ConnectRequest::kPort
                                   ? absl::StrCat(request->port())
                                   : request->service();
+  const std::string principal = PrincipalOf(*context);
+  // The policy in force now judges every address the host resolves to, even
+  // if a reload happens while the name resolves.
+  EndpointCheck egress_check =
+      [policy = policy_.Snapshot(), principal, host = request->host()](
+          const boost::asio::ip::tcp::endpoint& endpoint) {
+        return policy->CheckEgress(principal, host, endpoint);
+      };
   auto dialer = Dialer::Create(
       resolver_, executor_, request->host(), service, std::move(tls),
-      [this, reactor, response, host = request->host(),
-       principal = PrincipalOf(*context)](
+      [this, reactor, response, host = request->host(), principal](
           absl::StatusOr<std::unique_ptr<Transport>> transport) {
         if (!transport.ok()) return reactor->Complete(transport.status());
         std::optional<v1::TlsInfo> tls_info;
@@ -113,7 +100,8 @@ grpc::ServerUnaryReactor* SocketServiceImpl::Connect(
         response->set_remote_port(s.remote_port());
         if (tls_info) *response->mutable_tls() = std::move(*tls_info);
         reactor->Complete(absl::OkStatus());
-      });
+      },
+      std::move(egress_check));
   reactor->SetCanceller([dialer] { dialer->Cancel(); });
   dialer->Start(*deadline);
   return reactor;
@@ -128,11 +116,8 @@ grpc::ServerUnaryReactor* SocketServiceImpl::Send(
   absl::StatusOr<absl::Time> deadline =
       CallDeadline(*request, options_.max_wait, *context);
   absl::Status status = !session.ok() ? session.status() : deadline.status();
-  if (status.ok() && request->data().size() > options_.max_send_bytes) {
-    status = SocketErrorStatus(
-        absl::StatusCode::kResourceExhausted, v1::SOCKET_ERROR_LIMIT_EXCEEDED,
-        absl::StrCat("data is ", request->data().size(),
-                     " bytes; one Send takes at most ", options_.max_send_bytes));
+  if (status.ok()) {
+    status = ValidateSendSize(request->data().size(), options_.max_send_bytes);
   }
   if (!status.ok()) {
     reactor->Complete(status);
@@ -160,27 +145,15 @@ grpc::ServerUnaryReactor* SocketServiceImpl::Receive(
   absl::StatusOr<absl::Time> deadline =
       CallDeadline(*request, options_.max_wait, *context);
   absl::Status status = !session.ok() ? session.status() : deadline.status();
-  if (status.ok() && request->max_bytes() != 0 &&
-      request->min_bytes() > request->max_bytes()) {
-    status = InvalidRequest(absl::StrCat("min_bytes ", request->min_bytes(),
-                                         " exceeds max_bytes ",
-                                         request->max_bytes()));
-  }
-  // Sizes above the cap are lowered, not refused: Receive may return less
-  // anyway. max_bytes 0 means the default, or min_bytes if that is larger.
-  const uint32_t max_bytes = std::min(
-      request->max_bytes() != 0
-          ? request->max_bytes()
-          : std::max(options_.default_receive_bytes, request->min_bytes()),
-      options_.max_receive_bytes);
-  const uint32_t min_bytes =
-      std::clamp<uint32_t>(request->min_bytes(), 1, max_bytes);
+  absl::StatusOr<ReceiveSizes> sizes = ReceiveSizesFor(
+      *request, options_.default_receive_bytes, options_.max_receive_bytes);
+  if (status.ok()) status = sizes.status();
   if (!status.ok()) {
     reactor->Complete(status);
     return reactor;
   }
   auto call = std::make_shared<ReceiveCall>(
-      max_bytes, min_bytes, *deadline,
+      sizes->max_bytes, sizes->min_bytes, *deadline,
       [reactor, response](absl::StatusOr<ReceiveResult> result) {
         if (!result.ok()) return reactor->Complete(result.status());
         response->set_data(std::move(result->data));
@@ -205,11 +178,7 @@ grpc::ServerUnaryReactor* SocketServiceImpl::Close(
   absl::StatusOr<absl::Time> deadline =
       CallDeadline(*request, options_.close_drain_timeout, *context);
   absl::Status status = !session.ok() ? session.status() : deadline.status();
-  if (status.ok() && !v1::CloseMode_IsValid(request->mode())) {
-    status = InvalidRequest(
-        absl::StrCat("mode ", request->mode(),
-                     " is not one of COMPLETE, PARTIAL, ABORT, DISCARD"));
-  }
+  if (status.ok()) status = ValidateCloseMode(request->mode());
   if (!status.ok()) {
     reactor->Complete(status);
     return reactor;

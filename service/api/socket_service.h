@@ -8,18 +8,25 @@
 #define SOCKETSVC_SERVICE_API_SOCKET_SERVICE_H_
 
 #include <cstdint>
+#include <string>
 
 #include <boost/asio/any_io_executor.hpp>
 
+#include "absl/functional/any_invocable.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "service/http/http_server_table.h"
 #include "service/net/resolver.h"
+#include "service/policy/policy_store.h"
+#include "service/ops/audit_log.h"
 #include "service/sessions/listener_table.h"
 #include "service/sessions/session_table.h"
 #include "service/tls/tls_client_context.h"
 #include "socketsvc/v1/sockets.grpc.pb.h"
 
 namespace socketsvc {
+
+class CallReactor;
 
 struct ServiceOptions {
   // Wait limit of a blocking call that gives no timeout_ms.
@@ -34,16 +41,18 @@ struct ServiceOptions {
   uint32_t max_receive_bytes = 4 * 1024 * 1024 - 64 * 1024;
   // Send refuses larger data with RESOURCE_EXHAUSTED.
   uint32_t max_send_bytes = 4 * 1024 * 1024;
+  // One JSON line on stderr per Connect/Listen/Accept/ServerCreate.
+  bool audit_log = true;
 };
 
 class SocketServiceImpl final : public v1::SocketService::CallbackService {
  public:
-  // `executor` runs socket I/O; the tables, `resolver` and `tls_context`
-  // must outlive the service.
+  // `executor` runs socket I/O; the tables, `resolver`, `tls_context` and
+  // `policy` must outlive the service.
   SocketServiceImpl(boost::asio::any_io_executor executor, SessionTable& table,
                     ListenerTable& listeners, Resolver& resolver,
                     const TlsClientContext& tls_context, ServiceOptions options,
-                    HttpServerTable& http_servers);
+                    HttpServerTable& http_servers, const PolicyStore& policy);
 
   grpc::ServerUnaryReactor* Connect(grpc::CallbackServerContext* context,
                                     const v1::ConnectRequest* request,
@@ -75,6 +84,13 @@ class SocketServiceImpl final : public v1::SocketService::CallbackService {
   grpc::ServerUnaryReactor* Accept(grpc::CallbackServerContext* context,
                                    const v1::AcceptRequest* request,
                                    v1::AcceptResponse* response) override;
+  // options_rpc.cc
+  grpc::ServerUnaryReactor* SetOptions(grpc::CallbackServerContext* context,
+                                       const v1::SetOptionsRequest* request,
+                                       v1::SocketOptions* response) override;
+  grpc::ServerUnaryReactor* GetOptions(grpc::CallbackServerContext* context,
+                                       const v1::GetOptionsRequest* request,
+                                       v1::SocketOptions* response) override;
   // http_server_rpc.cc
   grpc::ServerUnaryReactor* ServerCreate(grpc::CallbackServerContext* context,
                                          const v1::ServerCreateRequest* request,
@@ -101,6 +117,13 @@ class SocketServiceImpl final : public v1::SocketService::CallbackService {
                                             const v1::GetInfoRequest* request,
                                             v1::SocketInfo* response);
 
+  // options_rpc.cc: writes the audit line of `op` when `reactor` completes;
+  // `outcome` (may be null) fills in what a successful call handed out.
+  // Call it in the handler, before anything can complete the reactor.
+  void Audit(CallReactor* reactor, const grpc::CallbackServerContext& context,
+             absl::string_view op, std::string target,
+             absl::AnyInvocable<void(AuditEvent&)> outcome);
+
   boost::asio::any_io_executor executor_;
   SessionTable& table_;
   ListenerTable& listeners_;
@@ -108,6 +131,9 @@ class SocketServiceImpl final : public v1::SocketService::CallbackService {
   const TlsClientContext& tls_context_;
   const ServiceOptions options_;
   HttpServerTable& http_servers_;
+  // Egress and listen policy; each call judges by the snapshot it took.
+  const PolicyStore& policy_;
+  const AuditLog audit_{options_.audit_log};
 };
 
 }  // namespace socketsvc

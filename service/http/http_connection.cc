@@ -151,8 +151,7 @@ class StreamConnection final : public HttpConnection {
     state_ = State::kReading;
     head_checked_ = false;
     parser_.emplace();
-    parser_->header_limit(limits_.max_header_bytes);
-    parser_->body_limit(limits_.max_body_bytes);
+    ConfigureRequestParser(*parser_, limits_.max_header_bytes, limits_.max_body_bytes);
     ReadSome();
   }
 
@@ -180,7 +179,8 @@ class StreamConnection final : public HttpConnection {
     }
     if (!head_checked_ && parser_->is_header_done()) {
       head_checked_ = true;
-      if (const unsigned status = CheckRequestHead(parser_->get()); status != 0) {
+      if (const unsigned status = CheckRequestHead(parser_->get(), limits_.max_header_bytes);
+          status != 0) {
         return Reject(status);
       }
       // Body limit exceeded by Content-Length was refused by the parser
@@ -356,7 +356,7 @@ class StreamConnection final : public HttpConnection {
   // Everything below is touched on the strand only.
   State state_ = State::kReading;
   boost::beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<BeastRequestParser> parser_;
   bool head_checked_ = false;
   HttpResponse response_;
   WriteDone write_done_;

@@ -30,10 +30,35 @@ bool IsVersionLine(absl::string_view data) {
          absl::ascii_isdigit(version[7]);
 }
 
+// The fewest bytes `head` took on the wire: "METHOD TARGET HTTP/1.1\r\n",
+// "name:value\r\n" per field (optional whitespace is gone), "\r\n".
+size_t HeadBytes(const BeastRequestHeader& head) {
+  size_t bytes = head.method_string().size() + head.target().size() + 12;
+  for (const auto& field : head) {
+    bytes += field.name_string().size() + field.value().size() + 3;
+  }
+  return bytes + 2;
+}
+
 }  // namespace
 
-unsigned CheckRequestHead(const BeastRequestHeader& head) {
+void ConfigureRequestParser(BeastRequestParser& parser, uint32_t max_header_bytes,
+                            uint64_t max_body_bytes) {
+  parser.header_limit(max_header_bytes);
+  parser.body_limit(max_body_bytes);
+}
+
+unsigned CheckRequestHead(const BeastRequestHeader& head,
+                          uint32_t max_header_bytes) {
+  if (HeadBytes(head) > max_header_bytes) return 431;
   if (head.version() != 10 && head.version() != 11) return 505;
+  // Beast lets bytes >= 0x80 through in the target; a caller would get
+  // them in proto3 strings (uri, path, query), which must be UTF-8 or the
+  // whole ServerReceiveResponse fails to decode on the caller's side.
+  for (const char c : View(head.target())) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte <= 0x20 || byte >= 0x7f) return 400;
+  }
   // Every Transfer-Encoding field counts: "gzip" then "chunked" in two
   // fields is the list "gzip, chunked".
   int codings = 0;

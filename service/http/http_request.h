@@ -8,6 +8,7 @@
 #define SOCKETSVC_SERVICE_HTTP_HTTP_REQUEST_H_
 
 #include <boost/beast/http/message.hpp>
+#include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/system/error_code.hpp>
 #include <cstdint>
@@ -21,6 +22,14 @@ namespace socketsvc {
 
 using BeastRequest = boost::beast::http::request<boost::beast::http::string_body>;
 using BeastRequestHeader = boost::beast::http::request_header<>;
+using BeastRequestParser =
+    boost::beast::http::request_parser<boost::beast::http::string_body>;
+
+// Sets up the parser of one request with a server's limits. Every request
+// of a connection gets a fresh parser set up by this (HttpConnection, and the
+// HTTP fuzzer in tests/fuzz, which must parse exactly as a connection does).
+void ConfigureRequestParser(BeastRequestParser& parser, uint32_t max_header_bytes,
+                            uint64_t max_body_bytes);
 
 // A parsed request on its way to a caller.
 struct ParsedRequest {
@@ -30,10 +39,15 @@ struct ParsedRequest {
 };
 
 // The status socketd answers a complete request head with, or 0 to go on:
-// 505 for a version other than HTTP/1.0 and 1.1, 501 for a Transfer-Encoding
+// 431 for a request line and fields larger than `max_header_bytes` (Beast's
+// header_limit counts the request line and the fields each on its own, so
+// lets up to twice as much through), 505 for a version other than HTTP/1.0
+// and 1.1, 400 for a request target that is not printable ASCII (RFC 9112),
+// 501 for a Transfer-Encoding
 // other than exactly "chunked" (socketd decodes no other coding, and a body
 // it cannot frame must not be taken for the next request).
-unsigned CheckRequestHead(const BeastRequestHeader& head);
+unsigned CheckRequestHead(const BeastRequestHeader& head,
+                          uint32_t max_header_bytes = UINT32_MAX);
 
 // True if the client waits for "100 Continue" before it sends the body:
 // HTTP/1.1, "Expect: 100-continue" and a body announced.

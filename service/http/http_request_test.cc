@@ -74,6 +74,17 @@ TEST(HttpRequestTest, ParseErrorsMapToStatuses) {
   EXPECT_EQ(StatusForParseError(boost::asio::error::connection_reset), 0u);
 }
 
+TEST(HttpRequestTest, HeaderLimitCountsRequestLineAndFieldsTogether) {
+  // Beast checks the request line and the fields each against the limit.
+  const std::string line = "GET /" + std::string(40, 'a') + " HTTP/1.1\r\n";
+  const std::string fields = "X: " + std::string(40, 'b') + "\r\n\r\n";
+  Parsed parsed = Parse(line + fields, /*header_limit=*/64);
+  ASSERT_FALSE(parsed.ec) << parsed.ec.message();
+  ASSERT_TRUE(parsed.parser->is_header_done());
+  EXPECT_EQ(CheckRequestHead(parsed.parser->get(), 64), 431u);
+  EXPECT_EQ(CheckRequestHead(parsed.parser->get(), 128), 0u);
+}
+
 TEST(HttpRequestTest, VersionsAndTransferCodings) {
   EXPECT_EQ(HeadStatus("GET / HTTP/1.1\r\n\r\n"), 0u);
   EXPECT_EQ(HeadStatus("GET / HTTP/1.0\r\n\r\n"), 0u);
@@ -83,6 +94,9 @@ TEST(HttpRequestTest, VersionsAndTransferCodings) {
   EXPECT_EQ(HeadStatus("GET / HTTP/x.y\r\n\r\n"), 400u);
   EXPECT_EQ(HeadStatus("GET / HTTP/11\r\n\r\n"), 400u);
   EXPECT_EQ(HeadStatus("GET /\r\n\r\n"), 400u);
+  // A target that is not ASCII could not reach a caller (proto3 strings).
+  EXPECT_EQ(HeadStatus("GET /caf\xc3\xa9 HTTP/1.1\r\n\r\n"), 400u);
+  EXPECT_EQ(HeadStatus("GET /\xa5\xa5 HTTP/1.1\r\n\r\n"), 400u);
   EXPECT_EQ(HeadStatus("POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n"), 501u);
   EXPECT_EQ(HeadStatus("POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"),
             501u);

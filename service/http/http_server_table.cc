@@ -23,7 +23,7 @@ HttpServerTable::HttpServerTable(boost::asio::any_io_executor executor,
     : executor_(std::move(executor)),
       replica_id_(std::move(replica_id)),
       defaults_(defaults),
-      servers_("HTTP servers", "built in", defaults.max_servers) {}
+      servers_("HTTP servers", "--max_http_servers", defaults.max_servers) {}
 
 absl::StatusOr<std::shared_ptr<HttpServer>> HttpServerTable::Create(
     absl::string_view owner, HttpServerSpec spec) {

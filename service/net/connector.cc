@@ -46,17 +46,20 @@ bool RemoteCaused(const boost::system::error_code& ec) {
 std::shared_ptr<Connector> Connector::Create(Resolver& resolver,
                                              asio::any_io_executor executor,
                                              std::string host,
-                                             std::string service, Done done) {
+                                             std::string service, Done done,
+                                             EndpointCheck check) {
   return std::make_shared<Connector>(resolver, std::move(executor),
                                      std::move(host), std::move(service),
-                                     std::move(done));
+                                     std::move(done), std::move(check));
 }
 
 Connector::Connector(Resolver& resolver, asio::any_io_executor executor,
-                     std::string host, std::string service, Done done)
+                     std::string host, std::string service, Done done,
+                     EndpointCheck check)
     : resolver_(resolver),
       host_(std::move(host)),
       service_(std::move(service)),
+      check_(std::move(check)),
       executor_(executor),
       strand_(asio::make_strand(executor)),
       timer_(strand_),
@@ -129,6 +132,29 @@ void Connector::OnResolved(absl::StatusOr<Endpoints> endpoints) {
   // (HOST_NOT_FOUND, INVALID_REQUEST for a bad service, TIMED_OUT).
   if (!endpoints.ok()) return Finish(endpoints.status());
   endpoints_ = Interleave(*endpoints);
+  if (check_) {
+    // Judged here, after the lookup and before any connect: every address
+    // the name has now, not the ones it had when someone looked earlier.
+    Endpoints allowed;
+    for (const tcp::endpoint& endpoint : endpoints_) {
+      absl::Status verdict = check_(endpoint);
+      if (verdict.ok()) {
+        allowed.push_back(endpoint);
+        continue;
+      }
+      if (denied_++ == 0) first_denial_ = std::move(verdict);
+    }
+    endpoints_ = std::move(allowed);
+    if (endpoints_.empty() && denied_ > 0) {
+      return Finish(SocketErrorStatus(
+          first_denial_.code(), GetSocketError(first_denial_),
+          absl::StrCat("connect ", host_, ":", service_, ": ",
+                       first_denial_.message(),
+                       denied_ > 1 ? absl::StrCat(" (", denied_,
+                                                  " addresses, all denied)")
+                                   : "")));
+    }
+  }
   StartNextAttempt();
 }
 
@@ -229,11 +255,18 @@ absl::Status Connector::ErrorStatus() const {
                              absl::StrCat("connect ", target, ": no attempt"));
   }
   // "connect localhost:8080 at 127.0.0.1:8080 (2 addresses tried)".
+  std::string tried;
+  if (attempts_.size() > 1 || denied_ > 0) {
+    tried = absl::StrCat(" (", attempts_.size(),
+                         attempts_.size() == 1 ? " address" : " addresses",
+                         " tried",
+                         denied_ > 0 ? absl::StrCat(", ", denied_,
+                                                    " denied by policy")
+                                     : "",
+                         ")");
+  }
   const std::string context = absl::StrCat(
-      "connect ", target, " at ", EndpointText(chosen->endpoint),
-      attempts_.size() > 1
-          ? absl::StrCat(" (", attempts_.size(), " addresses tried)")
-          : "");
+      "connect ", target, " at ", EndpointText(chosen->endpoint), tried);
   if (chosen->error.category() == boost::system::system_category()) {
     return ErrnoStatus(chosen->error.value(), context);
   }

@@ -7,6 +7,12 @@
 // previous one failed, and so on; attempts that have started keep running
 // side by side. The first connection wins and the others are closed.
 //
+// Every resolved address is first put to the connector's check (the egress
+// policy), before any connect: an address it refuses is never tried, so a
+// name cannot resolve its way past the policy. If it refuses every address,
+// the connector fails with the first refusal (PERMISSION_DENIED/
+// POLICY_DENIED, naming the rule) without opening a socket.
+//
 // When every address fails, the error reported is the first failure
 // (in address order) among those that the remote end caused (refused, reset,
 // host unreachable, timed out), else the first failure at all: a refusal
@@ -18,6 +24,7 @@
 #ifndef SOCKETSVC_SERVICE_NET_CONNECTOR_H_
 #define SOCKETSVC_SERVICE_NET_CONNECTOR_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -34,6 +41,11 @@
 
 namespace socketsvc {
 
+// Judges one resolved address before it is tried: OK, or why not (the
+// egress policy, service/policy/). Called on the connector's strand.
+using EndpointCheck =
+    std::function<absl::Status(const boost::asio::ip::tcp::endpoint&)>;
+
 class Connector : public std::enable_shared_from_this<Connector> {
  public:
   using Done =
@@ -44,11 +56,12 @@ class Connector : public std::enable_shared_from_this<Connector> {
   static constexpr absl::Duration kStagger = absl::Milliseconds(250);
 
   // `service` is a port number or a name from /etc/services ("http").
-  // `resolver` must outlive the connector's work (the I/O threads).
+  // `resolver` must outlive the connector's work (the I/O threads). An empty
+  // `check` allows every address.
   static std::shared_ptr<Connector> Create(Resolver& resolver,
                                            boost::asio::any_io_executor executor,
                                            std::string host, std::string service,
-                                           Done done);
+                                           Done done, EndpointCheck check = {});
 
   // Begins the attempt; `deadline` may be absl::InfiniteFuture().
   void Start(absl::Time deadline);
@@ -59,7 +72,8 @@ class Connector : public std::enable_shared_from_this<Connector> {
 
   // Use Create.
   Connector(Resolver& resolver, boost::asio::any_io_executor executor,
-            std::string host, std::string service, Done done);
+            std::string host, std::string service, Done done,
+            EndpointCheck check = {});
 
   // Alternates IPv6 and IPv4 addresses, IPv6 first, each family in the
   // resolver's order (RFC 8305 §4).
@@ -86,6 +100,7 @@ class Connector : public std::enable_shared_from_this<Connector> {
   Resolver& resolver_;
   const std::string host_;
   const std::string service_;
+  const EndpointCheck check_;
   // Sockets are made on the plain executor: a connected one outlives the
   // connector inside a Session, which makes its own strand.
   const boost::asio::any_io_executor executor_;
@@ -96,6 +111,8 @@ class Connector : public std::enable_shared_from_this<Connector> {
   Resolver::LookupId lookup_ = 0;
   Endpoints endpoints_;
   std::vector<Attempt> attempts_;  // Started so far, in address order.
+  size_t denied_ = 0;              // Addresses check_ refused.
+  absl::Status first_denial_;      // The first refusal, if any.
   size_t stagger_generation_ = 0;
   bool finished_ = false;
   bool timed_out_ = false;

@@ -12,19 +12,22 @@ namespace asio = boost::asio;
 std::shared_ptr<Dialer> Dialer::Create(Resolver& resolver,
                                        asio::any_io_executor executor,
                                        std::string host, std::string service,
-                                       std::optional<TlsClientSetup> tls, Done done) {
+                                       std::optional<TlsClientSetup> tls, Done done,
+                                       EndpointCheck check) {
   return std::make_shared<Dialer>(resolver, std::move(executor), std::move(host),
-                                  std::move(service), std::move(tls), std::move(done));
+                                  std::move(service), std::move(tls), std::move(done),
+                                  std::move(check));
 }
 
 Dialer::Dialer(Resolver& resolver, asio::any_io_executor executor,
                std::string host, std::string service,
-               std::optional<TlsClientSetup> tls, Done done)
+               std::optional<TlsClientSetup> tls, Done done, EndpointCheck check)
     : resolver_(resolver),
       executor_(executor),
       strand_(asio::make_strand(executor)),
       host_(std::move(host)),
       service_(std::move(service)),
+      check_(std::move(check)),
       tls_setup_(std::move(tls)),
       done_(std::move(done)) {}
 
@@ -38,7 +41,8 @@ void Dialer::Start(absl::Time deadline) {
           asio::post(self->strand_, [self, socket = std::move(socket)]() mutable {
             self->OnConnected(std::move(socket));
           });
-        });
+        },
+        self->check_);
     self->connector_->Start(deadline);
   });
 }

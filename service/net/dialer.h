@@ -29,10 +29,12 @@ class Dialer : public std::enable_shared_from_this<Dialer> {
   using Done = absl::AnyInvocable<void(absl::StatusOr<std::unique_ptr<Transport>>)>;
 
   // `tls` is empty for plain TCP. `resolver` must outlive the I/O threads.
+  // `check` judges every resolved address before it is tried (Connector).
   static std::shared_ptr<Dialer> Create(Resolver& resolver,
                                         boost::asio::any_io_executor executor,
                                         std::string host, std::string service,
-                                        std::optional<TlsClientSetup> tls, Done done);
+                                        std::optional<TlsClientSetup> tls, Done done,
+                                        EndpointCheck check = {});
 
   // The connect and the handshake share `deadline`.
   void Start(absl::Time deadline);
@@ -41,7 +43,8 @@ class Dialer : public std::enable_shared_from_this<Dialer> {
   // Use Create.
   Dialer(Resolver& resolver, boost::asio::any_io_executor executor,
          std::string host,
-         std::string service, std::optional<TlsClientSetup> tls, Done done);
+         std::string service, std::optional<TlsClientSetup> tls, Done done,
+         EndpointCheck check = {});
 
  private:
   void OnConnected(absl::StatusOr<boost::asio::ip::tcp::socket> socket);
@@ -52,6 +55,7 @@ class Dialer : public std::enable_shared_from_this<Dialer> {
   boost::asio::strand<boost::asio::any_io_executor> strand_;
   const std::string host_;
   const std::string service_;
+  const EndpointCheck check_;
   // Strand only.
   std::optional<TlsClientSetup> tls_setup_;
   absl::Time deadline_ = absl::InfiniteFuture();

@@ -86,7 +86,8 @@ void Listener::StartAccept(std::shared_ptr<AcceptCall> call) {
       return call->Finish(SocketErrorStatus(
           absl::StatusCode::kResourceExhausted, v1::SOCKET_ERROR_HANDLE_BUSY,
           absl::StrCat("more than ", self->max_queued_accepts_,
-                       " Accept calls are already waiting on the listener")));
+                       " Accept calls are already waiting on the listener "
+                       "(--max_queued_accepts)")));
     }
     self->accepts_.push_back(call);
     if (self->accepts_.size() == 1) self->Pump();

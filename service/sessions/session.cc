@@ -39,7 +39,9 @@ Session::Session(std::string handle, std::string owner, std::string peer_name,
       created_(absl::Now()),
       strand_(boost::asio::make_strand(transport->socket().get_executor())),
       transport_(std::move(transport)),
-      last_activity_(created_) {
+      last_activity_(created_),
+      idle_timeout_(limits.idle_timeout),
+      idle_timer_(strand_) {
   boost::system::error_code ec;
   auto local = transport_->socket().local_endpoint(ec);
   if (!ec) Endpoint(local, local_address_, local_port_);
@@ -104,19 +106,15 @@ void Session::Cancel(std::shared_ptr<PendingCall> call) {
 
 void Session::Shutdown() {
   boost::asio::post(strand_, [self = shared_from_this()] {
-    if (self->released_) return;
-    const absl::Status stopping = SocketErrorStatus(
+    self->AbortOnStrand(SocketErrorStatus(
         absl::StatusCode::kUnavailable, v1::SOCKET_ERROR_SHUTTING_DOWN,
-        "socketd is shutting down; the socket was aborted");
-    self->AbandonUpgrade();
-    self->transport_->Abort();
-    self->FailAllReceives(stopping);
-    self->FailAllSends(stopping);
-    if (auto close = std::move(self->draining_close_)) {
-      close->result.released = true;
-      close->Finish(close->result);
-    }
-    self->Release();
+        "socketd is shutting down; the socket was aborted"));
+  });
+}
+
+void Session::Drain(absl::Time deadline) {
+  boost::asio::post(strand_, [self = shared_from_this(), deadline] {
+    self->DrainOnStrand(deadline);
   });
 }
 
@@ -227,6 +225,9 @@ void Session::FailAllSends(const absl::Status& status) {
 void Session::Release() {
   if (released_) return;
   released_ = true;
+  // Their handlers hold the session: let it go now.
+  idle_timer_.cancel();
+  if (stop_timer_) stop_timer_->cancel();
   transport_->Close();
   if (release_hook_) {
     auto hook = std::move(release_hook_);

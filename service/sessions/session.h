@@ -18,6 +18,7 @@
 #include <string>
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
 #include "absl/functional/any_invocable.h"
@@ -33,8 +34,14 @@ namespace socketsvc {
 struct SessionLimits {
   // Sessions the table holds at most, over all callers.
   size_t max_sessions = 100000;
+  // Sessions one principal holds at most; 0: only max_sessions applies.
+  size_t max_sessions_per_principal = 0;
   // Calls of one direction that may wait behind the running one.
   size_t max_queued_calls = 16;
+  // A session through which no byte moved for this long is reset and
+  // released (Tibbo connectiontout); zero: never. SetOptions changes it per
+  // session.
+  absl::Duration idle_timeout = absl::Hours(1);
 };
 
 class Session : public std::enable_shared_from_this<Session> {
@@ -77,6 +84,23 @@ class Session : public std::enable_shared_from_this<Session> {
   // Aborts the connection and fails every pending call (socketd stopping).
   void Shutdown();
 
+  // socketd stopping gracefully: new calls fail UNAVAILABLE/SHUTTING_DOWN,
+  // waiting Receives are answered now (with the bytes they hold, else
+  // SHUTTING_DOWN), running Sends may finish; then a COMPLETE close (FIN,
+  // drain until the peer's EOF) releases the session. Whatever is still
+  // open at `deadline` is aborted (RST). Idempotent.
+  void Drain(absl::Time deadline);
+
+  // Arms the idle timeout (SessionLimits::idle_timeout); the table calls it
+  // once the session is registered (session_idle.cc).
+  void StartIdleTimeout();
+
+  // SetOptions / GetOptions (session_idle.cc): applies the fields set, then
+  // answers every option as read back from the socket.
+  void SetOptions(v1::SocketOptions options,
+                  absl::AnyInvocable<void(absl::StatusOr<v1::SocketOptions>)> done);
+  void GetOptions(absl::AnyInvocable<void(absl::StatusOr<v1::SocketOptions>)> done);
+
  private:
   // --- strand only, session.cc ---
   v1::SocketState CurrentState() const;
@@ -109,7 +133,19 @@ class Session : public std::enable_shared_from_this<Session> {
   absl::Status UpgradeBlocker() const;
   void AbandonUpgrade();
 
+  // --- strand only, session_idle.cc ---
+  // Arms for last_activity_ + idle_timeout_, or for `left` from now.
+  void ArmIdleTimer();
+  void ArmIdleTimerIn(absl::Duration left);
+  void OnIdleTimer();
+  absl::StatusOr<v1::SocketOptions> ReadOptions() const;
+
   // --- strand only, session_close.cc ---
+  void AbortOnStrand(const absl::Status& pending_status);
+  void DrainOnStrand(absl::Time deadline);
+  // Starts the COMPLETE close of a draining (stopping) session once no Send
+  // runs any more.
+  void MaybeBeginStopClose();
   void CloseOnStrand(std::shared_ptr<CloseCall> call);
   void ClosePartial(CloseCall& call);
   void DiscardQueued();
@@ -156,6 +192,16 @@ class Session : public std::enable_shared_from_this<Session> {
   uint64_t bytes_received_ = 0;
   absl::Time last_activity_;
   absl::AnyInvocable<void()> release_hook_;
+  // Idle timeout: one timer, armed for last_activity_ + idle_timeout_ and
+  // re-armed for the remainder when it fires early; activity itself only
+  // stamps last_activity_. Zero: no timeout. A fire whose generation is not
+  // the current one was superseded by a re-arm.
+  absl::Duration idle_timeout_;
+  boost::asio::steady_timer idle_timer_;
+  uint64_t idle_generation_ = 0;
+  // Set by Drain (socketd stopping); stop_timer_ aborts at its deadline.
+  bool stopping_ = false;
+  std::unique_ptr<boost::asio::steady_timer> stop_timer_;
 };
 
 }  // namespace socketsvc

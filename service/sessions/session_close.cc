@@ -3,6 +3,8 @@
 //   PARTIAL:  shutdown(WR); the handle stays; a second Close releases.
 //   ABORT:    RST (SO_LINGER 0), release at once.
 //   DISCARD:  release at once: no drain, no forced RST.
+#include <boost/asio/bind_executor.hpp>
+
 #include "common/socket_error.h"
 #include "service/sessions/session.h"
 
@@ -19,7 +21,72 @@ absl::Status ClosedByCloseStatus() {
                            "the handle was closed while the call was pending");
 }
 
+absl::Status ShuttingDownStatus() {
+  return SocketErrorStatus(absl::StatusCode::kUnavailable,
+                           v1::SOCKET_ERROR_SHUTTING_DOWN, "socketd is shutting down");
+}
+
 }  // namespace
+
+void Session::AbortOnStrand(const absl::Status& pending_status) {
+  if (released_) return;
+  AbandonUpgrade();
+  transport_->Abort();
+  FailAllReceives(pending_status);
+  FailAllSends(pending_status);
+  if (auto close = std::move(draining_close_)) {
+    close->result.released = true;
+    close->Finish(close->result);
+  }
+  Release();
+}
+
+void Session::DrainOnStrand(absl::Time deadline) {
+  if (released_ || stopping_) return;
+  stopping_ = true;
+  const absl::Duration left = deadline - absl::Now();
+  if (left <= absl::ZeroDuration()) {
+    return AbortOnStrand(SocketErrorStatus(
+        absl::StatusCode::kUnavailable, v1::SOCKET_ERROR_SHUTTING_DOWN,
+        "socketd is shutting down; the socket was aborted"));
+  }
+  stop_timer_ = std::make_unique<boost::asio::steady_timer>(strand_);
+  stop_timer_->expires_after(absl::ToChronoNanoseconds(left));
+  stop_timer_->async_wait(boost::asio::bind_executor(
+      strand_, [self = shared_from_this()](boost::system::error_code ec) {
+        if (ec) return;
+        // Still open at the deadline: the peer did not close in time.
+        self->AbortOnStrand(SocketErrorStatus(
+            absl::StatusCode::kUnavailable, v1::SOCKET_ERROR_SHUTTING_DOWN,
+            "socketd is shutting down; the drain timeout passed and the socket "
+            "was aborted"));
+      }));
+  AbandonUpgrade();
+  // A waiting Receive would hold the shutdown until its own timeout: answer
+  // it now. Bytes it already read are delivered (as at a timeout), so none
+  // is lost; one with nothing yet fails SHUTTING_DOWN.
+  std::deque<std::shared_ptr<ReceiveCall>> receives;
+  receives.swap(receives_);
+  for (auto& call : receives) {
+    if (call->result.data.empty()) {
+      call->Finish(ShuttingDownStatus());
+    } else {
+      call->result.timed_out = true;
+      call->Finish(std::move(call->result));
+    }
+  }
+  MaybeBeginStopClose();
+}
+
+void Session::MaybeBeginStopClose() {
+  if (!stopping_ || released_ || !sends_.empty() || draining_close_ || upgrading_) {
+    return;
+  }
+  // No own deadline: stop_timer_ ends it.
+  BeginDrain(std::make_shared<CloseCall>(v1::CLOSE_MODE_COMPLETE,
+                                         absl::InfiniteFuture(),
+                                         [](absl::StatusOr<CloseResult>) {}));
+}
 
 void Session::CloseOnStrand(std::shared_ptr<CloseCall> call) {
   if (call->finished()) return;  // Cancelled before it arrived.

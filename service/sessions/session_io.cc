@@ -21,13 +21,19 @@ absl::Status TooManyQueued(size_t limit) {
   return SocketErrorStatus(
       absl::StatusCode::kResourceExhausted, v1::SOCKET_ERROR_HANDLE_BUSY,
       absl::StrCat("more than ", limit,
-                   " calls of this direction are already waiting on the handle"));
+                   " calls of this direction are already waiting on the handle "
+                   "(--max_queued_calls)"));
 }
 
 absl::Status UpgradingStatus() {
   return SocketErrorStatus(absl::StatusCode::kFailedPrecondition,
                            v1::SOCKET_ERROR_NOT_CONNECTED,
                            "a TLS handshake (StartTls) is in progress");
+}
+
+absl::Status StoppingStatus() {
+  return SocketErrorStatus(absl::StatusCode::kUnavailable,
+                           v1::SOCKET_ERROR_SHUTTING_DOWN, "socketd is shutting down");
 }
 
 absl::Status ClosingStatus() {
@@ -40,6 +46,7 @@ absl::Status ClosingStatus() {
 void Session::EnqueueReceive(std::shared_ptr<ReceiveCall> call) {
   if (call->finished()) return;  // Cancelled before it arrived.
   if (released_) return call->Finish(ReleasedStatus());
+  if (stopping_) return call->Finish(StoppingStatus());
   if (draining_close_) return call->Finish(ClosingStatus());
   if (upgrading_) return call->Finish(UpgradingStatus());
   if (receives_.size() > limits_.max_queued_calls) {
@@ -55,6 +62,7 @@ void Session::EnqueueReceive(std::shared_ptr<ReceiveCall> call) {
 void Session::EnqueueSend(std::shared_ptr<SendCall> call) {
   if (call->finished()) return;  // Cancelled before it arrived.
   if (released_) return call->Finish(ReleasedStatus());
+  if (stopping_) return call->Finish(StoppingStatus());
   if (draining_close_) return call->Finish(ClosingStatus());
   if (upgrading_) return call->Finish(UpgradingStatus());
   if (sends_.size() > limits_.max_queued_calls) {
@@ -124,6 +132,8 @@ void Session::PumpSends() {
     }
     sends_.pop_front();
   }
+  // socketd stopping: the last running Send is done, the close can begin.
+  if (stopping_) MaybeBeginStopClose();
 }
 
 bool Session::ServiceSend(SendCall& call) {

@@ -7,10 +7,14 @@
 #define SOCKETSVC_SERVICE_SESSIONS_SESSION_TABLE_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "service/net/transport.h"
 #include "service/sessions/owned_table.h"
 #include "service/sessions/session.h"
@@ -36,8 +40,19 @@ class SessionTable {
   // RESOURCE_EXHAUSTED if a new session would pass --max_sessions; lets
   // Connect refuse before it opens a connection.
   absl::Status CheckCapacity() const { return sessions_.CheckCapacity(); }
+  // Also if `owner` holds --max_sessions_per_principal sessions.
+  absl::Status CheckCapacity(absl::string_view owner) const {
+    return sessions_.CheckCapacity(owner);
+  }
 
   size_t size() const { return sessions_.size(); }
+  // Sessions `owner` holds (released ones no longer count).
+  size_t CountOf(absl::string_view owner) const { return sessions_.CountOf(owner); }
+
+  // socketd stopping gracefully: every session drains (Session::Drain) and
+  // is aborted if still open at `deadline`; Create refuses from now on with
+  // UNAVAILABLE/SHUTTING_DOWN.
+  void DrainAll(absl::Time deadline) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Aborts every session (socketd stopping).
   void ShutdownAll();
@@ -46,6 +61,9 @@ class SessionTable {
   const std::string replica_id_;
   const SessionLimits limits_;
   OwnedTable<Session> sessions_;
+  absl::Mutex mu_;
+  // Set by DrainAll.
+  std::optional<absl::Time> drain_deadline_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace socketsvc

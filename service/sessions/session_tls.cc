@@ -37,6 +37,11 @@ absl::Status Session::UpgradeBlocker() const {
 void Session::UpgradeOnStrand(std::shared_ptr<TlsUpgradeCall> call) {
   if (call->finished()) return;
   if (released_) return call->Finish(ReleasedStatus());
+  if (stopping_) {
+    return call->Finish(SocketErrorStatus(absl::StatusCode::kUnavailable,
+                                          v1::SOCKET_ERROR_SHUTTING_DOWN,
+                                          "socketd is shutting down"));
+  }
   if (absl::Status blocker = UpgradeBlocker(); !blocker.ok()) {
     return call->Finish(blocker);
   }

@@ -41,9 +41,24 @@ std::string IpText(const ASN1_OCTET_STRING* ip) {
   return "?";
 }
 
+// An IA5String should be ASCII, but nothing makes a peer's certificate obey.
+// Bytes outside printable ASCII, and backslashes, are written as \xNN: TlsInfo
+// goes to the caller in proto3 strings, which must be UTF-8, or the whole
+// answer (Connect's, StartTls's, GetInfo's) fails to decode there.
 std::string Text(const ASN1_IA5STRING* text) {
-  return std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(text)),
-                     ASN1_STRING_length(text));
+  const unsigned char* data = ASN1_STRING_get0_data(text);
+  const int length = ASN1_STRING_length(text);
+  std::string out;
+  for (int i = 0; i < length; ++i) {
+    const unsigned char c = data[i];
+    if (c >= 0x20 && c < 0x7f && c != '\\') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += {'\\', 'x', kHex[c >> 4], kHex[c & 15]};
+    }
+  }
+  return out;
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include <boost/asio/ip/address.hpp>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "common/socket_error.h"
 
@@ -89,6 +90,10 @@ absl::StatusOr<UniqueX509Store> TlsClientContext::StoreWithExtraCas(
 
 absl::StatusOr<TlsClientSetup> TlsClientContext::NewSsl(
     const v1::TlsOptions& options, absl::string_view host) const {
+  // A refusal below may leave OpenSSL's errors on this thread's queue; the
+  // next, unrelated failure on the thread would report them as its reason
+  // (TakeOpenSslError takes the oldest). Nothing is left behind.
+  absl::Cleanup clear_errors = [] { ERR_clear_error(); };
   UniqueSsl ssl(SSL_new(ctx_.get()));
   if (!ssl) return absl::InternalError(TakeOpenSslError("SSL_new failed"));
   std::string name = options.server_name().empty() ? std::string(host)
@@ -96,8 +101,10 @@ absl::StatusOr<TlsClientSetup> TlsClientContext::NewSsl(
   if (name.size() > 2 && name.front() == '[' && name.back() == ']') {
     name = name.substr(1, name.size() - 2);
   }
-  if (name.empty() || name.size() > 255) {
-    return Invalid("tls.server_name must be 1..255 bytes");
+  // OpenSSL takes the name as a C string: a NUL would cut SNI and the
+  // verified name short of what the caller asked for.
+  if (name.empty() || name.size() > 255 || name.find('\0') != std::string::npos) {
+    return Invalid("tls.server_name must be 1..255 bytes, without NUL");
   }
   const bool ip = IsIpLiteral(name);
   // SNI carries host names only (RFC 6066).

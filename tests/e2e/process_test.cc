@@ -172,7 +172,9 @@ TEST(SocketdProcessTest, HelpListsEveryFlag) {
         "--close_drain_timeout_ms", "--default_receive_bytes",
         "--max_receive_bytes", "--max_send_bytes", "--max_queued_calls",
         "--max_sessions", "--resolver_threads", "--tls_ca_file", "--tls_ca_dir",
-        "--shutdown_grace_ms"}) {
+        "--shutdown_grace_ms", "--drain_timeout_ms", "--idle_timeout_ms",
+        "--max_sessions_per_principal", "--max_listeners", "--max_http_servers",
+        "--max_queued_accepts", "--audit_log"}) {
     EXPECT_NE(text.find(flag), std::string::npos) << flag << " in\n" << text;
   }
 }

@@ -6,11 +6,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 
 namespace socketsvc::e2e {
@@ -56,7 +60,8 @@ SocketdProcess::SocketdProcess(std::vector<std::string> flags) {
   }
   close(err_pipe[1]);
   stderr_fd_ = err_pipe[0];
-  // Read stderr until "listening on 127.0.0.1:PORT\n".
+  // Read stderr until "listening on 127.0.0.1:PORT\n"; then the reader
+  // thread takes over.
   std::string out;
   const absl::Time limit = absl::Now() + absl::Seconds(20);
   while (absl::Now() < limit) {
@@ -77,6 +82,11 @@ SocketdProcess::SocketdProcess(std::vector<std::string> flags) {
       break;
     }
   }
+  {
+    absl::MutexLock lock(&mu_);
+    stderr_ = std::move(out);
+  }
+  reader_ = std::thread([this] { ReadStderr(); });
 }
 
 SocketdProcess::~SocketdProcess() {
@@ -84,7 +94,39 @@ SocketdProcess::~SocketdProcess() {
     kill(pid_, SIGKILL);
     waitpid(pid_, nullptr, 0);
   }
+  // The process is gone (or never started): the reader sees EOF.
+  if (reader_.joinable()) reader_.join();
   if (stderr_fd_ >= 0) close(stderr_fd_);
+}
+
+void SocketdProcess::ReadStderr() {
+  char buf[4096];
+  for (;;) {
+    const ssize_t n = read(stderr_fd_, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;  // socketd exited.
+    absl::MutexLock lock(&mu_);
+    stderr_.append(buf, static_cast<size_t>(n));
+  }
+}
+
+bool SocketdProcess::WaitForStderr(const std::string& text, int timeout_ms) {
+  size_t at = std::string::npos;
+  auto found = [this, &text, &at]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    at = stderr_.find(text, stderr_matched_);
+    return at != std::string::npos;
+  };
+  absl::MutexLock lock(&mu_);
+  if (!mu_.AwaitWithTimeout(absl::Condition(&found), absl::Milliseconds(timeout_ms))) {
+    return false;
+  }
+  stderr_matched_ = at + text.size();
+  return true;
+}
+
+std::string SocketdProcess::stderr_text() const {
+  absl::MutexLock lock(&mu_);
+  return stderr_;
 }
 
 std::string SocketdProcess::target() const {
@@ -97,6 +139,20 @@ int SocketdProcess::ThreadCount() const {
 
 int SocketdProcess::FdCount() const {
   return CountEntries(absl::StrCat("/proc/", pid_, "/fd"));
+}
+
+long SocketdProcess::RssKib() const {
+  std::ifstream status(absl::StrCat("/proc/", pid_, "/status"));
+  std::string line;
+  while (std::getline(status, line)) {
+    absl::string_view value = line;
+    if (!absl::ConsumePrefix(&value, "VmRSS:")) continue;
+    long kib = 0;
+    return absl::SimpleAtoi(absl::StripSuffix(absl::StripAsciiWhitespace(value), "kB"), &kib)
+               ? kib
+               : -1;
+  }
+  return -1;
 }
 
 int SocketdProcess::SignalAndWait(int signal, int timeout_ms) {

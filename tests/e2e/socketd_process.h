@@ -5,7 +5,11 @@
 #include <sys/types.h>
 
 #include <string>
+#include <thread>
 #include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 
 namespace socketsvc::e2e {
 
@@ -26,14 +30,35 @@ class SocketdProcess {
   // Open file descriptors of the process right now (from /proc).
   int FdCount() const;
 
+  // Resident memory of the process right now (VmRSS from /proc), in KiB;
+  // -1 if unknown.
+  long RssKib() const;
+
   // Sends `signal` and waits up to `timeout_ms` for the exit; returns the
   // exit status (as from waitpid), or -1 on timeout.
   int SignalAndWait(int signal, int timeout_ms);
 
+  // Waits up to `timeout_ms` for `text` in socketd's stderr after the end of
+  // the previous match (so each call waits for a new occurrence); true if it
+  // came.
+  bool WaitForStderr(const std::string& text, int timeout_ms)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // Everything read from socketd's stderr so far (a copy: a thread keeps
+  // reading stderr for the whole life of the process, so that socketd never
+  // blocks on a full pipe, e.g. writing its audit log).
+  std::string stderr_text() const ABSL_LOCKS_EXCLUDED(mu_);
+
  private:
+  void ReadStderr() ABSL_LOCKS_EXCLUDED(mu_);
+
   pid_t pid_ = -1;
   int port_ = 0;
   int stderr_fd_ = -1;
+  // Reads stderr_fd_ into stderr_ from the "listening on" line until EOF.
+  std::thread reader_;
+  mutable absl::Mutex mu_;
+  std::string stderr_ ABSL_GUARDED_BY(mu_);
+  size_t stderr_matched_ ABSL_GUARDED_BY(mu_) = 0;  // WaitForStderr searches from here.
 };
 
 // Path of a binary in the test's runfiles, e.g. "service/socketd".
