@@ -124,8 +124,7 @@ socketsvc::ServerOptions OptionsFromFlags() {
       absl::GetFlag(FLAGS_max_sessions_per_principal);
   options.http.max_servers = absl::GetFlag(FLAGS_max_http_servers);
   options.listener.max_queued_accepts = absl::GetFlag(FLAGS_max_queued_accepts);
-  options.session.idle_timeout =
-      absl::Milliseconds(std::max<int64_t>(absl::GetFlag(FLAGS_idle_timeout_ms), 0));
+  options.session.idle_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_idle_timeout_ms));
   options.service.audit_log = absl::GetFlag(FLAGS_audit_log);
   options.tls_trust.ca_file = absl::GetFlag(FLAGS_tls_ca_file);
   options.tls_trust.ca_dir = absl::GetFlag(FLAGS_tls_ca_dir);

@@ -59,6 +59,9 @@ absl::StatusOr<std::unique_ptr<SocketServer>> SocketServer::Start(
   if (options.resolver.threads < 1) {
     return absl::InvalidArgumentError("--resolver_threads must be at least 1");
   }
+  if (options.session.idle_timeout < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("--idle_timeout_ms must be 0 (never) or more");
+  }
   absl::StatusOr<TlsClientContext> tls_context =
       TlsClientContext::Create(options.tls_trust);
   if (!tls_context.ok()) return tls_context.status();

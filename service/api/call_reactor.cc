@@ -41,6 +41,30 @@ bool CallReactor::cancelled() const {
   return cancelled_;
 }
 
+void CallReactor::SetUndoIfUndelivered(grpc::CallbackServerContext* context,
+                                       absl::AnyInvocable<void()> undo) {
+  absl::MutexLock lock(&mu_);
+  undo_context_ = context;
+  undo_ = std::move(undo);
+}
+
+void CallReactor::OnDone() {
+  absl::AnyInvocable<void()> undo;
+  {
+    absl::MutexLock lock(&mu_);
+    // IsCancelled() in OnDone: the RPC failed before its status reached the
+    // client. An error status that did reach it does not count.
+    if (undo_ && undo_context_ != nullptr && undo_context_->IsCancelled()) {
+      undo = std::move(undo_);
+    }
+    undo_ = nullptr;
+  }
+  fprintf(stderr, "DBG ondone undo=%d\n", undo ? 1 : 0);
+  if (undo) undo();
+  live_.fetch_sub(1, std::memory_order_relaxed);
+  delete this;
+}
+
 void CallReactor::OnCancel() {
   absl::AnyInvocable<void()> cancel;
   {

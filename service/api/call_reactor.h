@@ -7,6 +7,7 @@
 #ifndef SOCKETSVC_SERVICE_API_CALL_REACTOR_H_
 #define SOCKETSVC_SERVICE_API_CALL_REACTOR_H_
 
+#include <grpcpp/server_context.h>
 #include <grpcpp/support/server_callback.h>
 
 #include <atomic>
@@ -42,11 +43,16 @@ class CallReactor : public grpc::ServerUnaryReactor {
   // True once gRPC reported the RPC cancelled.
   bool cancelled() const ABSL_LOCKS_EXCLUDED(mu_);
 
+  // For an answer that hands out something new (a socket, listener or
+  // server handle): runs `undo` in OnDone if the answer never reached the
+  // client (its deadline passed, it cancelled or went away while the answer
+  // was on its way), so that nothing stays behind whose handle nobody knows.
+  // `context` is the RPC's; call before Complete(OkStatus()).
+  void SetUndoIfUndelivered(grpc::CallbackServerContext* context,
+                            absl::AnyInvocable<void()> undo) ABSL_LOCKS_EXCLUDED(mu_);
+
   void OnCancel() override ABSL_LOCKS_EXCLUDED(mu_);
-  void OnDone() override {
-    live_.fetch_sub(1, std::memory_order_relaxed);
-    delete this;
-  }
+  void OnDone() override ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   static inline std::atomic<size_t> live_{0};
@@ -56,6 +62,8 @@ class CallReactor : public grpc::ServerUnaryReactor {
   bool completed_ ABSL_GUARDED_BY(mu_) = false;
   absl::AnyInvocable<void()> canceller_ ABSL_GUARDED_BY(mu_);
   absl::AnyInvocable<void(const absl::Status&)> observer_ ABSL_GUARDED_BY(mu_);
+  grpc::CallbackServerContext* undo_context_ ABSL_GUARDED_BY(mu_) = nullptr;
+  absl::AnyInvocable<void()> undo_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace socketsvc

@@ -128,6 +128,10 @@ grpc::ServerUnaryReactor* SocketServiceImpl::ServerCreate(
     response->set_server_id((*server)->id());
     response->set_bound_address((*server)->bound_address());
     response->set_port((*server)->port());
+    reactor->SetUndoIfUndelivered(
+        context, [this, id = (*server)->id(), principal = PrincipalOf(*context)] {
+          (void)http_servers_.Delete(id, principal, [](uint32_t) {});
+        });
   }
   reactor->Complete(server.status());
   return reactor;

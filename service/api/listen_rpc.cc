@@ -57,6 +57,8 @@ grpc::ServerUnaryReactor* SocketServiceImpl::Listen(
     response->set_listener((*listener)->handle());
     response->set_bound_address((*listener)->local().address().to_string());
     response->set_port((*listener)->local().port());
+    reactor->SetUndoIfUndelivered(context,
+                                  [listener = *listener] { listener->Close([] {}); });
   }
   reactor->Complete(listener.status());
   return reactor;
@@ -83,7 +85,7 @@ grpc::ServerUnaryReactor* SocketServiceImpl::Accept(
     return reactor;
   }
   auto call = std::make_shared<AcceptCall>(
-      *deadline, [this, reactor, response, owner = (*listener)->owner()](
+      *deadline, [this, context, reactor, response, owner = (*listener)->owner()](
                      absl::StatusOr<AcceptResult> accepted) {
         if (!accepted.ok()) {
           if (GetSocketError(accepted.status()) == v1::SOCKET_ERROR_TIMED_OUT) {
@@ -111,6 +113,8 @@ grpc::ServerUnaryReactor* SocketServiceImpl::Accept(
         response->set_peer_port(s.remote_port());
         response->set_local_address(s.local_address());
         response->set_local_port(s.local_port());
+        reactor->SetUndoIfUndelivered(context,
+                                      [session = *session] { session->Shutdown(); });
         reactor->Complete(absl::OkStatus());
       });
   reactor->SetCanceller([listener = *listener, call] { listener->Cancel(call); });

@@ -16,8 +16,9 @@ namespace {
 absl::Status NotForListeners(absl::string_view rpc) {
   return SocketErrorStatus(
       absl::StatusCode::kInvalidArgument, v1::SOCKET_ERROR_INVALID_REQUEST,
-      absl::StrCat(rpc, " applies to connected sockets (Connect, Accept), not to "
-                        "listeners"));
+      absl::StrCat(rpc,
+                   " applies to connected sockets (Connect, Accept), not to "
+                   "listeners"));
 }
 
 }  // namespace

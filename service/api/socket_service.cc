@@ -79,7 +79,7 @@ grpc::ServerUnaryReactor* SocketServiceImpl::Connect(
       };
   auto dialer = Dialer::Create(
       resolver_, executor_, request->host(), service, std::move(tls),
-      [this, reactor, response, host = request->host(), principal](
+      [this, context, reactor, response, host = request->host(), principal](
           absl::StatusOr<std::unique_ptr<Transport>> transport) {
         if (!transport.ok()) return reactor->Complete(transport.status());
         std::optional<v1::TlsInfo> tls_info;
@@ -99,6 +99,8 @@ grpc::ServerUnaryReactor* SocketServiceImpl::Connect(
         response->set_remote_address(s.remote_address());
         response->set_remote_port(s.remote_port());
         if (tls_info) *response->mutable_tls() = std::move(*tls_info);
+        reactor->SetUndoIfUndelivered(context,
+                                      [session = *session] { session->Shutdown(); });
         reactor->Complete(absl::OkStatus());
       },
       std::move(egress_check));

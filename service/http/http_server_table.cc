@@ -40,6 +40,7 @@ absl::StatusOr<std::shared_ptr<HttpServer>> HttpServerTable::Create(
     return inserted;
   }
   (*server)->Start();
+  fprintf(stderr, "DBG server-create %s %d\n", id.c_str(), (*server)->port());
   return server;
 }
 

@@ -1,12 +1,11 @@
 #include "service/net/socket_options.h"
 
+#include <google/protobuf/unknown_field_set.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include <cerrno>
-
-#include <google/protobuf/unknown_field_set.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
@@ -15,12 +14,10 @@
 namespace socketsvc {
 namespace {
 
-absl::Status OutOfRange(absl::string_view field, int64_t value,
-                        absl::string_view range) {
-  return SocketErrorStatus(absl::StatusCode::kInvalidArgument,
-                           v1::SOCKET_ERROR_INVALID_REQUEST,
-                           absl::StrCat("options.", field, " = ", value,
-                                        " is out of range (", range, ")"));
+absl::Status OutOfRange(absl::string_view field, int64_t value, absl::string_view range) {
+  return SocketErrorStatus(
+      absl::StatusCode::kInvalidArgument, v1::SOCKET_ERROR_INVALID_REQUEST,
+      absl::StrCat("options.", field, " = ", value, " is out of range (", range, ")"));
 }
 
 absl::Status CheckRange(absl::string_view field, int64_t value, int64_t low,
@@ -54,8 +51,8 @@ absl::Status ValidateSocketOptions(const v1::SocketOptions& options) {
   }
   absl::Status status;
   if (options.has_idle_timeout_ms()) {
-    status.Update(CheckRange("idle_timeout_ms", options.idle_timeout_ms(), 0,
-                             kMaxIdleTimeoutMs));
+    status.Update(
+        CheckRange("idle_timeout_ms", options.idle_timeout_ms(), 0, kMaxIdleTimeoutMs));
   }
   if (options.has_keepalive_idle_s()) {
     status.Update(CheckRange("keepalive_idle_s", options.keepalive_idle_s(), 1,

@@ -1,12 +1,11 @@
 // SetOptions validation, and applying/reading options on a real socket.
 #include "service/net/socket_options.h"
 
+#include <google/protobuf/unknown_field_set.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <google/protobuf/unknown_field_set.h>
 
 #include "common/socket_error.h"
 #include "gtest/gtest.h"

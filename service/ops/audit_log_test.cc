@@ -3,13 +3,12 @@
 #include "service/ops/audit_log.h"
 
 #include <fcntl.h>
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <string>
-
-#include <google/protobuf/struct.pb.h>
-#include <google/protobuf/util/json_util.h>
 
 #include "common/socket_error.h"
 #include "gtest/gtest.h"
@@ -35,8 +34,8 @@ std::string Field(const google::protobuf::Struct& s, const std::string& key) {
 const absl::Time kTime = absl::FromUnixMillis(1714564800123);  // 2024-05-01 12:00:00.123
 
 TEST(AuditLogTest, SuccessLineHasTheHandleAndNoError) {
-  AuditEvent event{"Connect", "anonymous", "ipv4:127.0.0.1:40000", "example.test:443",
-                   "s1.0123", "93.184.216.34:443"};
+  AuditEvent event{"Connect",          "anonymous", "ipv4:127.0.0.1:40000",
+                   "example.test:443", "s1.0123",   "93.184.216.34:443"};
   google::protobuf::Struct line = Parse(FormatAuditLine(event, absl::OkStatus(), kTime));
   EXPECT_EQ(Field(line, "type"), "audit");
   EXPECT_TRUE(line.fields().at("audit").bool_value());
@@ -75,7 +74,8 @@ TEST(AuditLogTest, TimedOutAcceptIsMarked) {
 }
 
 TEST(AuditLogTest, EscapesEverythingAHostNameCanHold) {
-  AuditEvent event{"Connect", "anonymous", "", std::string("a\"b\\c\nd\x01\x7f\xff\xc3\xa9:80")};
+  AuditEvent event{"Connect", "anonymous", "",
+                   std::string("a\"b\\c\nd\x01\x7f\xff\xc3\xa9:80")};
   const std::string text = FormatAuditLine(event, absl::OkStatus(), kTime);
   google::protobuf::Struct line = Parse(text);
   EXPECT_EQ(Field(line, "target"), "a\"b\\c\nd\x01\x7f\xef\xbf\xbd\xc3\xa9:80");

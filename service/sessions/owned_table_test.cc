@@ -18,7 +18,8 @@ bool RefusedNaming(const absl::Status& status, absl::string_view flag) {
 }
 
 TEST(OwnedTableTest, PerOwnerCapCountsUntilRemove) {
-  OwnedTable<int> table("sockets", "--max_sessions", 10, "--max_sessions_per_principal", 2);
+  OwnedTable<int> table("sockets", "--max_sessions", 10, "--max_sessions_per_principal",
+                        2);
   ASSERT_TRUE(table.Insert("a1", "alice", std::make_shared<int>(1)).ok());
   ASSERT_TRUE(table.Insert("a2", "alice", std::make_shared<int>(2)).ok());
   EXPECT_TRUE(RefusedNaming(table.Insert("a3", "alice", std::make_shared<int>(3)),

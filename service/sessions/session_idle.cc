@@ -90,10 +90,11 @@ void Session::SetOptions(
 
 void Session::GetOptions(
     absl::AnyInvocable<void(absl::StatusOr<v1::SocketOptions>)> done) {
-  boost::asio::post(strand_, [self = shared_from_this(), done = std::move(done)]() mutable {
-    if (self->released_) return done(self->ReleasedStatus());
-    done(self->ReadOptions());
-  });
+  boost::asio::post(strand_,
+                    [self = shared_from_this(), done = std::move(done)]() mutable {
+                      if (self->released_) return done(self->ReleasedStatus());
+                      done(self->ReadOptions());
+                    });
 }
 
 }  // namespace socketsvc

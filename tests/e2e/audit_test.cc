@@ -1,13 +1,12 @@
 // The audit log of the socketd process: one JSON line on stderr per
 // Connect, Listen, Accept and ServerCreate, with principal, target, result
 // and handle. Lines are parsed back with protobuf's JSON parser.
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
 #include <unistd.h>
 
 #include <string>
 #include <vector>
-
-#include <google/protobuf/struct.pb.h>
-#include <google/protobuf/util/json_util.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -96,7 +95,8 @@ TEST(AuditTest, EveryConnectListenAcceptAndServerCreateIsLogged) {
   absl::StatusOr<v1::ListenResponse> listening = client.Listen("127.0.0.1", 0);
   ASSERT_TRUE(listening.ok()) << listening.status();
   const int fd = ConnectLoopback(static_cast<uint16_t>(listening->port()));
-  absl::StatusOr<v1::AcceptResponse> accepted = client.Accept(listening->listener(), 5000);
+  absl::StatusOr<v1::AcceptResponse> accepted =
+      client.Accept(listening->listener(), 5000);
   ASSERT_TRUE(accepted.ok()) << accepted.status();
   absl::StatusOr<v1::AcceptResponse> none = client.Accept(listening->listener(), 0);
   ASSERT_TRUE(none.ok()) << none.status();

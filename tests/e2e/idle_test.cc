@@ -20,7 +20,8 @@ constexpr absl::Duration kIdle = absl::Milliseconds(300);
 bool WaitReleased(Client& client, const std::string& handle, absl::Duration limit) {
   const absl::Time end = absl::Now() + limit;
   while (absl::Now() < end) {
-    if (client.GetInfo(handle).status().code() == absl::StatusCode::kNotFound) return true;
+    if (client.GetInfo(handle).status().code() == absl::StatusCode::kNotFound)
+      return true;
     absl::SleepFor(absl::Milliseconds(10));
   }
   return false;
@@ -114,7 +115,8 @@ TEST_F(IdleTest, AcceptedSocketsTimeOutToo) {
   ASSERT_TRUE(listening.ok()) << listening.status();
   const int fd = ConnectLoopback(static_cast<uint16_t>(listening->port()));
   ASSERT_GE(fd, 0);
-  absl::StatusOr<v1::AcceptResponse> accepted = client_->Accept(listening->listener(), 5000);
+  absl::StatusOr<v1::AcceptResponse> accepted =
+      client_->Accept(listening->listener(), 5000);
   ASSERT_TRUE(accepted.ok()) << accepted.status();
   ASSERT_TRUE(client_->Send(accepted->handle(), "hi", 1000).ok());
   EXPECT_EQ(ReadToEnd(fd), "hi<reset>");

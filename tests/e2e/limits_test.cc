@@ -1,10 +1,15 @@
 // Every cap socketd enforces: the call that passes it fails
 // RESOURCE_EXHAUSTED naming the flag, and socketd keeps serving everything
-// else. Until authentication exists every caller is "anonymous", so the
-// per-principal cap is tested below the global one.
+// else. Without authentication every caller is "anonymous", so the
+// per-principal cap is tested below the global one, and with two
+// principals (bearer tokens) to show that one at its cap does not affect
+// the other.
+#include <cstdlib>
+#include <fstream>
 #include <thread>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "tests/e2e/e2e_fixture.h"
 #include "tests/e2e/socket_probe.h"
 #include "tests/peers/peers.h"
@@ -82,7 +87,8 @@ TEST_F(LimitsTest, PerPrincipalCapAlsoCountsAcceptedSockets) {
   absl::StatusOr<v1::ListenResponse> listening = client_->Listen("127.0.0.1", 0);
   ASSERT_TRUE(listening.ok()) << listening.status();
   const int first = ConnectLoopback(static_cast<uint16_t>(listening->port()));
-  absl::StatusOr<v1::AcceptResponse> accepted = client_->Accept(listening->listener(), 5000);
+  absl::StatusOr<v1::AcceptResponse> accepted =
+      client_->Accept(listening->listener(), 5000);
   ASSERT_TRUE(accepted.ok()) << accepted.status();
   ASSERT_FALSE(accepted->handle().empty());
   // Two sessions: an Accept is refused before it takes a connection.
@@ -96,6 +102,50 @@ TEST_F(LimitsTest, PerPrincipalCapAlsoCountsAcceptedSockets) {
   EXPECT_FALSE(later->handle().empty());
   close(first);
   close(second);
+}
+
+TEST(PerPrincipalCapTest, OnePrincipalAtItsCapLeavesTheOthersAlone) {
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  const std::string tokens = absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/limits_tokens");
+  {
+    std::ofstream out(tokens);
+    out << "alice-0123456789abcdef alice\nbob-0123456789abcdef bob\n";
+  }
+  ServerOptions options;
+  options.listen = "127.0.0.1:0";
+  options.auth.tokens_file = tokens;
+  options.session.max_sessions = 10;
+  options.session.max_sessions_per_principal = 2;
+  absl::StatusOr<std::unique_ptr<SocketServer>> server = SocketServer::Start(options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  const Client anonymous = Client::Create(absl::StrCat("127.0.0.1:", (*server)->port()));
+  const Client alice = anonymous.WithBearerToken("alice-0123456789abcdef");
+  const Client bob = anonymous.WithBearerToken("bob-0123456789abcdef");
+  EchoPeer peer;
+  std::vector<std::string> alices;
+  for (int i = 0; i < 2; ++i) {
+    absl::StatusOr<v1::ConnectResponse> c = alice.Connect("127.0.0.1", peer.port(), 2000);
+    ASSERT_TRUE(c.ok()) << c.status();
+    alices.push_back(c->handle());
+  }
+  absl::StatusOr<v1::ConnectResponse> refused =
+      alice.Connect("127.0.0.1", peer.port(), 2000);
+  EXPECT_TRUE(
+      Exhausted(refused, v1::SOCKET_ERROR_LIMIT_EXCEEDED, "--max_sessions_per_principal"));
+  EXPECT_TRUE(absl::StrContains(refused.status().message(), "'alice'")) << refused.status();
+  // Bob has his own two.
+  for (int i = 0; i < 2; ++i) {
+    absl::StatusOr<v1::ConnectResponse> c = bob.Connect("127.0.0.1", peer.port(), 2000);
+    ASSERT_TRUE(c.ok()) << c.status();
+  }
+  EXPECT_TRUE(Exhausted(bob.Connect("127.0.0.1", peer.port(), 2000),
+                        v1::SOCKET_ERROR_LIMIT_EXCEEDED, "'bob'"));
+  // Alice's sockets still work, and closing one gives her a slot back.
+  ASSERT_TRUE(alice.Send(alices[0], "ping", 1000).ok());
+  EXPECT_EQ(alice.Receive(alices[0], 10, 4, 5000)->data(), "ping");
+  ASSERT_TRUE(alice.Close(alices[1], v1::CLOSE_MODE_ABORT, 1000).ok());
+  EXPECT_TRUE(alice.Connect("127.0.0.1", peer.port(), 2000).ok());
+  (*server)->Shutdown(absl::Seconds(1));
 }
 
 class GlobalCapTest : public SocketdTest {
@@ -136,8 +186,8 @@ TEST_F(LimitsTest, MaxQueuedCallsPerHandle) {
   while (Info(busy).pending_receives() < 2 && absl::Now() < limit) {
     absl::SleepFor(absl::Milliseconds(10));
   }
-  EXPECT_TRUE(Exhausted(client_->Receive(busy, 1, 1, 100),
-                        v1::SOCKET_ERROR_HANDLE_BUSY, "--max_queued_calls"));
+  EXPECT_TRUE(Exhausted(client_->Receive(busy, 1, 1, 100), v1::SOCKET_ERROR_HANDLE_BUSY,
+                        "--max_queued_calls"));
   // Sends are another direction, other handles another queue.
   ExpectEcho(other, "unaffected");
   a.join();
@@ -159,7 +209,8 @@ TEST_F(LimitsTest, MaxQueuedAcceptsPerListener) {
   b.join();
   // The listener still takes connections.
   const int fd = ConnectLoopback(static_cast<uint16_t>(listening->port()));
-  absl::StatusOr<v1::AcceptResponse> accepted = client_->Accept(listening->listener(), 5000);
+  absl::StatusOr<v1::AcceptResponse> accepted =
+      client_->Accept(listening->listener(), 5000);
   ASSERT_TRUE(accepted.ok()) << accepted.status();
   EXPECT_FALSE(accepted->handle().empty());
   close(fd);

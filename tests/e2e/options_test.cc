@@ -2,11 +2,10 @@
 // (checked with getsockopt on socketd's own descriptor, found through
 // /proc/self/fd since socketd runs in this process), only fields set
 // change, and bad or unknown options are refused naming the field.
+#include <google/protobuf/unknown_field_set.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
-
-#include <google/protobuf/unknown_field_set.h>
 
 #include "absl/strings/match.h"
 #include "tests/e2e/e2e_fixture.h"
@@ -64,7 +63,7 @@ TEST_F(OptionsTest, DefaultsAreWhatTheSocketHas) {
               options->has_linger_s() && options->has_send_buffer_bytes() &&
               options->has_receive_buffer_bytes());
   EXPECT_EQ(options->idle_timeout_ms(), 3600000);  // SessionLimits default
-  EXPECT_TRUE(options->tcp_nodelay());              // socketd's default
+  EXPECT_TRUE(options->tcp_nodelay());             // socketd's default
   EXPECT_FALSE(options->keepalive());
   EXPECT_EQ(options->linger_s(), -1);
   KernelView kernel = Kernel(Info(handle));
@@ -124,7 +123,8 @@ TEST_F(OptionsTest, AcceptedSocketsHaveOptions) {
   absl::StatusOr<v1::ListenResponse> listening = client_->Listen("127.0.0.1", 0);
   ASSERT_TRUE(listening.ok()) << listening.status();
   const int fd = ConnectLoopback(static_cast<uint16_t>(listening->port()));
-  absl::StatusOr<v1::AcceptResponse> accepted = client_->Accept(listening->listener(), 5000);
+  absl::StatusOr<v1::AcceptResponse> accepted =
+      client_->Accept(listening->listener(), 5000);
   ASSERT_TRUE(accepted.ok()) << accepted.status();
   v1::SocketOptions set;
   set.set_keepalive(true);
@@ -186,8 +186,9 @@ TEST_F(OptionsTest, HandlesThatAreNotConnectedSockets) {
   EXPECT_TRUE(HasError(client_->GetOptions(listening->listener()),
                        absl::StatusCode::kInvalidArgument,
                        v1::SOCKET_ERROR_INVALID_REQUEST));
-  EXPECT_TRUE(HasError(client_->SetOptions("s1.0123456789abcdef0123456789abcdef", options),
-                       absl::StatusCode::kNotFound, v1::SOCKET_ERROR_INVALID_HANDLE));
+  EXPECT_TRUE(
+      HasError(client_->SetOptions("s1.0123456789abcdef0123456789abcdef", options),
+               absl::StatusCode::kNotFound, v1::SOCKET_ERROR_INVALID_HANDLE));
   EchoPeer peer;
   const std::string handle = ConnectTo(peer.port());
   ASSERT_TRUE(client_->Close(handle, v1::CLOSE_MODE_ABORT, 1000).ok());

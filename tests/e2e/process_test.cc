@@ -184,6 +184,11 @@ TEST(SocketdProcessTest, RefusesABadListenAddress) {
   EXPECT_FALSE(socketd.started());
 }
 
+TEST(SocketdProcessTest, RefusesANegativeIdleTimeout) {
+  SocketdProcess socketd({"--idle_timeout_ms=-1"});
+  EXPECT_FALSE(socketd.started());
+}
+
 TEST(SocketdProcessTest, RefusesAnUnreadableTrustStore) {
   SocketdProcess socketd({"--tls_ca_file=/nonexistent/ca.pem"});
   EXPECT_FALSE(socketd.started());

@@ -35,7 +35,8 @@ TEST(ShutdownTest, SigtermClosesEverySocketWithFinAndExitsZero) {
   RecordingPeer peer(RecordingPeer::Options{"unread greeting", false});
   constexpr int kSockets = 5;
   for (int i = 0; i < kSockets; ++i) {
-    absl::StatusOr<v1::ConnectResponse> c = client.Connect("127.0.0.1", peer.port(), 5000);
+    absl::StatusOr<v1::ConnectResponse> c =
+        client.Connect("127.0.0.1", peer.port(), 5000);
     ASSERT_TRUE(c.ok()) << c.status();
     ASSERT_TRUE(client.Send(c->handle(), "last words " + std::to_string(i), 1000).ok());
   }
@@ -83,7 +84,8 @@ TEST(ShutdownTest, SendInFlightFinishesBeforeTheClose) {
   absl::StatusOr<v1::ConnectResponse> c = client.Connect("127.0.0.1", peer.port(), 5000);
   ASSERT_TRUE(c.ok()) << c.status();
   absl::StatusOr<v1::SendResponse> sent;
-  std::thread sender([&] { sent = client.Send(c->handle(), std::string(kBytes, 'z'), -1); });
+  std::thread sender(
+      [&] { sent = client.Send(c->handle(), std::string(kBytes, 'z'), -1); });
   absl::SleepFor(absl::Milliseconds(200));
   const int status = socketd.SignalAndWait(SIGTERM, 15000);
   sender.join();
@@ -163,8 +165,8 @@ TEST(ShutdownTest, PeerThatNeverClosesIsResetAtTheDrainTimeout) {
   ExpectCleanExit(status);
   EXPECT_GE(took, absl::Milliseconds(500)) << took;
   EXPECT_LT(took, absl::Seconds(4)) << took;
-  ASSERT_TRUE(seen->WaitFor(peers::kDefaultWait,
-                            [](const Seen& s) { return s.write_failed; }));
+  ASSERT_TRUE(
+      seen->WaitFor(peers::kDefaultWait, [](const Seen& s) { return s.write_failed; }));
   EXPECT_EQ(seen->Get().first_ending, Ending::kEof);
 }
 
