@@ -1,7 +1,9 @@
 #include "common/socket_error.h"
 
 #include <cerrno>
+#include <string>
 
+#include "absl/strings/str_cat.h"
 #include "common/grpc_status.h"
 #include "gtest/gtest.h"
 
@@ -60,6 +62,28 @@ TEST(GrpcStatusTest, DetailSurvivesTheRoundTrip) {
   EXPECT_EQ(back.code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(back.message(), "no such handle");
   EXPECT_EQ(GetSocketError(back), v1::SOCKET_ERROR_INVALID_HANDLE);
+}
+
+TEST(GrpcStatusTest, MessagesAreBoundedAndUtf8) {
+  const absl::Status huge = SocketErrorStatus(
+      absl::StatusCode::kInvalidArgument, v1::SOCKET_ERROR_INVALID_REQUEST,
+      absl::StrCat("bind_address '", std::string(1 << 20, 'b'), "' is not an address"));
+  const grpc::Status wire = ToGrpcStatus(huge);
+  EXPECT_LE(wire.error_message().size(), kMaxEdgeMessageBytes + 32);
+  EXPECT_NE(wire.error_message().find("bytes)"), std::string::npos);
+  // The detail still decodes, with the socket error.
+  EXPECT_EQ(GetSocketError(FromGrpcStatus(wire)), v1::SOCKET_ERROR_INVALID_REQUEST);
+
+  EXPECT_EQ(EdgeMessage("caf\xc3\xa9 \xff\xc3 \xed\xa0\x80 \xf0\x9f\x98\x80"),
+            "caf\xc3\xa9 ?? ??? \xf0\x9f\x98\x80");
+  // Cut at a character boundary.
+  const std::string cut = EdgeMessage(std::string(kMaxEdgeMessageBytes - 1, 'a') + "\xc3\xa9");
+  EXPECT_EQ(cut.substr(0, kMaxEdgeMessageBytes), std::string(kMaxEdgeMessageBytes - 1, 'a') + ".");
+  const absl::Status bad = SocketErrorStatus(absl::StatusCode::kInvalidArgument,
+                                             v1::SOCKET_ERROR_INVALID_REQUEST,
+                                             "Content-Length '\xff' is not a number");
+  EXPECT_EQ(GetSocketError(FromGrpcStatus(ToGrpcStatus(bad))),
+            v1::SOCKET_ERROR_INVALID_REQUEST);
 }
 
 TEST(GrpcStatusTest, OkAndPlainStatuses) {

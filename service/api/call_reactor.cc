@@ -59,7 +59,6 @@ void CallReactor::OnDone() {
     }
     undo_ = nullptr;
   }
-  fprintf(stderr, "DBG ondone undo=%d\n", undo ? 1 : 0);
   if (undo) undo();
   live_.fetch_sub(1, std::memory_order_relaxed);
   delete this;

@@ -122,6 +122,10 @@ grpc::ServerUnaryReactor* SocketServiceImpl::ServerCreate(
     reactor->Complete(allowed);
     return reactor;
   }
+  if (absl::Status time = CheckTimeToAnswer(*context); !time.ok()) {
+    reactor->Complete(time);
+    return reactor;
+  }
   absl::StatusOr<std::shared_ptr<HttpServer>> server =
       http_servers_.Create(PrincipalOf(*context), std::move(*spec));
   if (server.ok()) {

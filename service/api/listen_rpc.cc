@@ -51,6 +51,10 @@ grpc::ServerUnaryReactor* SocketServiceImpl::Listen(
     reactor->Complete(allowed);
     return reactor;
   }
+  if (absl::Status time = CheckTimeToAnswer(*context); !time.ok()) {
+    reactor->Complete(time);
+    return reactor;
+  }
   absl::StatusOr<std::shared_ptr<Listener>> listener =
       listeners_.Create(PrincipalOf(*context), *bind, request->backlog());
   if (listener.ok()) {

@@ -14,6 +14,12 @@ absl::StatusOr<std::shared_ptr<Session>> FindSession(
   return table.Find(handle, PrincipalOf(context));
 }
 
+absl::Status CheckTimeToAnswer(const grpc::CallbackServerContext& context) {
+  if (RpcDeadline(context) - absl::Now() >= kAnswerMargin) return absl::OkStatus();
+  return SocketErrorStatus(absl::StatusCode::kDeadlineExceeded, v1::SOCKET_ERROR_TIMED_OUT,
+                           "the call's deadline leaves no time for its answer");
+}
+
 absl::Time RpcDeadline(const grpc::CallbackServerContext& context) {
   const auto deadline = context.deadline();
   if (deadline == std::chrono::system_clock::time_point::max()) {

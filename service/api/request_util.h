@@ -30,6 +30,15 @@ absl::StatusOr<std::shared_ptr<Session>> FindSession(
 // The gRPC deadline as absl::Time (InfiniteFuture when none).
 absl::Time RpcDeadline(const grpc::CallbackServerContext& context);
 
+// A call that creates something and hands out its handle at once (Listen,
+// ServerCreate) needs time for its answer to reach the caller: with less
+// than kAnswerMargin (ClampToRpcDeadline's smallest margin) before the gRPC
+// deadline it fails DEADLINE_EXCEEDED/TIMED_OUT and creates nothing, rather
+// than create something whose handle arrives after the caller gave up. An
+// answer that visibly fails is undone (CallReactor::SetUndoIfUndelivered).
+inline constexpr absl::Duration kAnswerMargin = absl::Milliseconds(20);
+absl::Status CheckTimeToAnswer(const grpc::CallbackServerContext& context);
+
 // The deadline of a blocking call: its timeout_ms (unset: `unset_limit`),
 // answered shortly before the gRPC deadline at the latest.
 template <typename Request>

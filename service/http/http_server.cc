@@ -142,7 +142,6 @@ void HttpServer::Stop(StopMode mode, absl::AnyInvocable<void(uint32_t)> done) {
   Post([self = shared_from_this(), mode, done = std::move(done)]() mutable {
     uint32_t rejected = 0;
     if (!self->stopped_) {
-      fprintf(stderr, "DBG server-stop %s\n", self->id_.c_str());
       self->stopped_ = true;
       boost::system::error_code ignored;
       self->acceptor_.close(ignored);

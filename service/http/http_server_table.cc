@@ -40,7 +40,6 @@ absl::StatusOr<std::shared_ptr<HttpServer>> HttpServerTable::Create(
     return inserted;
   }
   (*server)->Start();
-  fprintf(stderr, "DBG server-create %s %d\n", id.c_str(), (*server)->port());
   return server;
 }
 

@@ -181,7 +181,6 @@ void Listener::Shutdown() {
 
 void Listener::Release(const absl::Status& pending_status) {
   if (released_) return;
-  fprintf(stderr, "DBG listener-release %s\n", handle_.c_str());
   released_ = true;
   boost::system::error_code ignored;
   acceptor_.close(ignored);

@@ -28,7 +28,6 @@ absl::StatusOr<std::shared_ptr<Listener>> ListenerTable::Create(
     return inserted;
   }
   (*listener)->SetReleaseHook([this, handle] { listeners_.Remove(handle); });
-  fprintf(stderr, "DBG listener-create %s %d\n", handle.c_str(), (*listener)->local().port());
   return listener;
 }
 

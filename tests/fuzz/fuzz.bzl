@@ -5,7 +5,8 @@ For a target NAME with srcs defining LLVMFuzzerTestOneInput:
   NAME_corpus_test  cc_test, normal build (g++): replays corpus/NAME/ once
   NAME              the libFuzzer binary; builds only with --config=fuzz
   NAME_fuzz_test    sh_test, --config=fuzz: fuzzes for `seconds`, starting
-                    from corpus/NAME/; fails on a crash, leak or timeout
+                    from corpus/NAME/; fails on a crash, leak or timeout;
+                    never cached (a new run explores anew)
 NAME and NAME_fuzz_test are tagged manual: `bazel test //...` (g++) skips
 them, ./test runs them by name with --config=fuzz (see docs/testing.md).
 """
@@ -46,7 +47,9 @@ def cc_fuzz_target(name, srcs, deps = [], seconds = 30):
             str(seconds),
         ],
         data = [":" + name] + corpus,
+        # external: never cached; every run fuzzes anew.
         tags = [
+            "external",
             "fuzz",
             "manual",
         ],

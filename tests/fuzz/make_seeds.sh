@@ -52,6 +52,9 @@ seed $rv serverreceive '\012' ServerReceiveRequest 'server_id: "h1.0123456789abc
 seed $rv serversend '\013' ServerSendRequest 'request_handle: "r1.0123456789abcdef0123456789abcdef" status: 200 reason: "OK" headers { name: "Content-Type" value: "text/plain" } body: "hi" timeout_ms: 1000'
 seed $rv serverdelete '\014' ServerDeleteRequest 'server_id: "h1.0123456789abcdef0123456789abcdef"'
 seed $rv getserverinfo '\015' GetServerInfoRequest 'server_id: "h1.x"'
+seed $rv setoptions '\016' SetOptionsRequest "handle: \"${H}\" options { idle_timeout_ms: 60000 tcp_nodelay: true keepalive: true keepalive_idle_s: 30 keepalive_interval_s: 10 keepalive_count: 5 linger_s: -1 send_buffer_bytes: 65536 receive_buffer_bytes: 65536 }"
+seed $rv setoptions-bad '\016' SetOptionsRequest "handle: \"${H}\" options { keepalive_count: 128 linger_s: 5 send_buffer_bytes: -1 }"
+seed $rv getoptions '\017' GetOptionsRequest "handle: \"${H}\""
 
 # --- tls_options_fuzzer: 0 ConnectRequest, 1 StartTlsRequest, 2 ServerTls, 3 certificate
 tmp="$(mktemp -d)"

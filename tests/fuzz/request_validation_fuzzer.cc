@@ -6,9 +6,11 @@
 // the serialized request. Bytes that do not parse are skipped: gRPC refuses
 // them before any handler runs (also a proto3 string that is not UTF-8).
 #include <google/protobuf/stubs/logging.h>
+#include <sys/socket.h>
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -21,6 +23,7 @@
 #include "service/http/http_limits.h"
 #include "service/http/http_response.h"
 #include "service/http/http_tls.h"
+#include "service/net/socket_options.h"
 #include "service/sessions/handle.h"
 #include "service/tls/tls_client_context.h"
 #include "socketsvc/v1/sockets.pb.h"
@@ -44,6 +47,8 @@ enum Rpc : uint8_t {
   kServerSend,
   kServerDelete,
   kGetServerInfo,
+  kSetOptions,
+  kGetOptions,
   kRpcs,
 };
 
@@ -258,6 +263,30 @@ void FuzzOne(Rpc rpc, absl::string_view bytes) {
     case kGetServerInfo: {
       v1::GetServerInfoRequest request;
       Parse(bytes, request);
+      return;
+    }
+    case kSetOptions: {
+      v1::SetOptionsRequest request;
+      if (!Parse(bytes, request)) return;
+      CheckHandle(request.handle(), "handle");
+      const absl::Status valid = ValidateSocketOptions(request.options());
+      CheckRefusal(valid);
+      if (valid.ok()) {
+        // What passes validation must be settable on a real TCP socket.
+        static const int fd = socket(AF_INET, SOCK_STREAM, 0);
+        const absl::Status applied = ApplySocketOptions(fd, request.options());
+        if (!applied.ok()) {
+          std::fprintf(stderr, "ApplySocketOptions: %s\n", applied.ToString().c_str());
+        }
+        FUZZ_CHECK(applied.ok());
+        FUZZ_CHECK(ReadSocketOptions(fd).ok());
+      }
+      return;
+    }
+    case kGetOptions: {
+      v1::GetOptionsRequest request;
+      if (!Parse(bytes, request)) return;
+      CheckHandle(request.handle(), "handle");
       return;
     }
     case kRpcs:
