@@ -108,6 +108,7 @@ class FakeStub : public Stub {
   SOCKETSVC_FAKE_SYNC_(ServerSend, v1::ServerSendRequest, v1::ServerSendResponse)
   SOCKETSVC_FAKE_SYNC_(ServerDelete, v1::ServerDeleteRequest, v1::ServerDeleteResponse)
   SOCKETSVC_FAKE_SYNC_(GetServerInfo, v1::GetServerInfoRequest, v1::ServerInfo)
+  SOCKETSVC_FAKE_SYNC_(Poll, v1::PollRequest, v1::PollResponse)
 #undef SOCKETSVC_FAKE_SYNC_
 
  private:
@@ -145,7 +146,21 @@ class FakeStub : public Stub {
   SOCKETSVC_FAKE_ASYNC_(ServerSend, v1::ServerSendRequest, v1::ServerSendResponse)
   SOCKETSVC_FAKE_ASYNC_(ServerDelete, v1::ServerDeleteRequest, v1::ServerDeleteResponse)
   SOCKETSVC_FAKE_ASYNC_(GetServerInfo, v1::GetServerInfoRequest, v1::ServerInfo)
+  SOCKETSVC_FAKE_ASYNC_(Poll, v1::PollRequest, v1::PollResponse)
 #undef SOCKETSVC_FAKE_ASYNC_
+  // Pipe is a stream; its tests run against a real socketd (tests/e2e).
+  using PipeStream = grpc::ClientReaderWriterInterface<v1::PipeRequest, v1::PipeResponse>;
+  using AsyncPipeStream =
+      grpc::ClientAsyncReaderWriterInterface<v1::PipeRequest, v1::PipeResponse>;
+  PipeStream* PipeRaw(grpc::ClientContext*) override { return nullptr; }
+  AsyncPipeStream* AsyncPipeRaw(grpc::ClientContext*, grpc::CompletionQueue*,
+                                void*) override {
+    return nullptr;
+  }
+  AsyncPipeStream* PrepareAsyncPipeRaw(grpc::ClientContext*,
+                                       grpc::CompletionQueue*) override {
+    return nullptr;
+  }
 };
 
 class ClientTest : public ::testing::Test {
