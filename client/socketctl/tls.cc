@@ -1,8 +1,5 @@
 #include "client/socketctl/tls.h"
 
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -10,37 +7,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "client/socketctl/flag_file.h"
 #include "client/socketctl/flags.h"
 
 namespace socketsvc::socketctl {
 namespace {
-
-// The whole of `path`, or INVALID_ARGUMENT naming `flag` and the reason.
-absl::StatusOr<std::string> ReadPemFile(absl::string_view flag,
-                                        const std::string& path) {
-  std::FILE* file = std::fopen(path.c_str(), "rb");
-  if (file == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--", flag, ": cannot read ", path, ": ", std::strerror(errno)));
-  }
-  std::string data;
-  char buffer[16384];
-  size_t n = 0;
-  while ((n = std::fread(buffer, 1, sizeof buffer, file)) > 0) {
-    data.append(buffer, n);
-  }
-  const int error = std::ferror(file) ? errno : 0;
-  std::fclose(file);
-  if (error != 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--", flag, ": cannot read ", path, ": ", std::strerror(error)));
-  }
-  if (data.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--", flag, ": ", path, " is empty"));
-  }
-  return data;
-}
 
 std::string FormatUnix(int64_t seconds) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixSeconds(seconds),
@@ -67,7 +38,7 @@ absl::StatusOr<v1::TlsOptions> TlsOptionsFromFlags() {
 
   const std::string ca = absl::GetFlag(FLAGS_tls_ca);
   if (!ca.empty()) {
-    absl::StatusOr<std::string> pem = ReadPemFile("tls_ca", ca);
+    absl::StatusOr<std::string> pem = ReadFlagFile("tls_ca", ca);
     if (!pem.ok()) return pem.status();
     tls.set_ca_pem(*std::move(pem));
   }
@@ -80,9 +51,9 @@ absl::StatusOr<v1::TlsOptions> TlsOptionsFromFlags() {
         "key)");
   }
   if (!cert.empty()) {
-    absl::StatusOr<std::string> cert_pem = ReadPemFile("tls_cert", cert);
+    absl::StatusOr<std::string> cert_pem = ReadFlagFile("tls_cert", cert);
     if (!cert_pem.ok()) return cert_pem.status();
-    absl::StatusOr<std::string> key_pem = ReadPemFile("tls_key", key);
+    absl::StatusOr<std::string> key_pem = ReadFlagFile("tls_key", key);
     if (!key_pem.ok()) return key_pem.status();
     tls.set_client_cert_pem(*std::move(cert_pem));
     tls.set_client_key_pem(*std::move(key_pem));
