@@ -23,6 +23,7 @@
 #include "common/grpc_status.h"
 #include "tests/e2e/e2e_fixture.h"
 #include "tests/e2e/socketd_process.h"
+#include "tests/peers/backlog_listener.h"
 #include "tests/peers/peers.h"
 
 namespace socketsvc::e2e {
@@ -30,54 +31,7 @@ namespace socketsvc::e2e {
 using peers::ClosedPort;
 using peers::EchoPeer;
 
-// A listening socket on one loopback address that never accepts: the kernel
-// completes handshakes into its backlog, so Pending() tells whether any
-// connection (any SYN) reached it.
-class BareListener {
- public:
-  BareListener(const char* address, uint16_t port = 0) {
-    const bool v6 = absl::StrContains(address, ':');
-    fd_ = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_storage storage{};
-    socklen_t len = 0;
-    if (v6) {
-      int one = 1;
-      setsockopt(fd_, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-      auto* addr = reinterpret_cast<sockaddr_in6*>(&storage);
-      addr->sin6_family = AF_INET6;
-      addr->sin6_port = htons(port);
-      inet_pton(AF_INET6, address, &addr->sin6_addr);
-      len = sizeof(*addr);
-    } else {
-      auto* addr = reinterpret_cast<sockaddr_in*>(&storage);
-      addr->sin_family = AF_INET;
-      addr->sin_port = htons(port);
-      inet_pton(AF_INET, address, &addr->sin_addr);
-      len = sizeof(*addr);
-    }
-    if (bind(fd_, reinterpret_cast<sockaddr*>(&storage), len) != 0 ||
-        listen(fd_, 16) != 0 ||
-        getsockname(fd_, reinterpret_cast<sockaddr*>(&storage), &len) != 0) {
-      return;
-    }
-    port_ = ntohs(v6 ? reinterpret_cast<sockaddr_in6*>(&storage)->sin6_port
-                     : reinterpret_cast<sockaddr_in*>(&storage)->sin_port);
-  }
-  ~BareListener() { close(fd_); }
-
-  bool ok() const { return port_ != 0; }
-  uint16_t port() const { return port_; }
-
-  // Whether a connection waits in the backlog (after up to `wait_ms`).
-  bool Pending(int wait_ms = 200) const {
-    pollfd p{fd_, POLLIN, 0};
-    return poll(&p, 1, wait_ms) == 1;
-  }
-
- private:
-  int fd_ = -1;
-  uint16_t port_ = 0;
-};
+using BareListener = peers::BacklogListener;
 
 inline std::string TempPath(const std::string& name) {
   const char* dir = std::getenv("TEST_TMPDIR");

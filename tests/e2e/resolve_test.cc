@@ -18,6 +18,7 @@
 #include "absl/strings/match.h"
 #include "absl/synchronization/notification.h"
 #include "tests/e2e/e2e_fixture.h"
+#include "tests/peers/backlog_listener.h"
 #include "tests/peers/peers.h"
 
 namespace socketsvc::e2e {
@@ -31,74 +32,7 @@ bool Has(const google::protobuf::RepeatedPtrField<std::string>& list,
   return std::find(list.begin(), list.end(), value) != list.end();
 }
 
-// A bare listening socket on ::1 or 127.0.0.1 (IPv6-only for ::1). The
-// kernel completes handshakes into the backlog, which is all Connect needs.
-class Listener {
- public:
-  Listener(const char* address, uint16_t port, int backlog = 16) {
-    const bool v6 = absl::StrContains(address, ':');
-    fd_ = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_storage storage{};
-    socklen_t len = 0;
-    if (v6) {
-      int one = 1;
-      setsockopt(fd_, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-      auto* addr = reinterpret_cast<sockaddr_in6*>(&storage);
-      addr->sin6_family = AF_INET6;
-      addr->sin6_port = htons(port);
-      inet_pton(AF_INET6, address, &addr->sin6_addr);
-      len = sizeof(*addr);
-    } else {
-      auto* addr = reinterpret_cast<sockaddr_in*>(&storage);
-      addr->sin_family = AF_INET;
-      addr->sin_port = htons(port);
-      inet_pton(AF_INET, address, &addr->sin_addr);
-      len = sizeof(*addr);
-    }
-    if (bind(fd_, reinterpret_cast<sockaddr*>(&storage), len) != 0 ||
-        listen(fd_, backlog) != 0 ||
-        getsockname(fd_, reinterpret_cast<sockaddr*>(&storage), &len) != 0) {
-      error_ = errno;
-      return;
-    }
-    port_ = ntohs(v6 ? reinterpret_cast<sockaddr_in6*>(&storage)->sin6_port
-                     : reinterpret_cast<sockaddr_in*>(&storage)->sin_port);
-  }
-  ~Listener() {
-    for (int fd : fillers_) close(fd);
-    close(fd_);
-  }
-
-  bool ok() const { return port_ != 0; }
-  int error() const { return error_; }
-  uint16_t port() const { return port_; }
-
-  // Connects to [::1]:port until the accept queue is full, so that further
-  // SYNs are dropped and a connect to it hangs. False if it never filled.
-  bool FillBacklog() {
-    for (int i = 0; i < 16; ++i) {
-      int fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-      sockaddr_in6 addr{};
-      addr.sin6_family = AF_INET6;
-      addr.sin6_port = htons(port_);
-      addr.sin6_addr = in6addr_loopback;
-      fillers_.push_back(fd);
-      if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
-        continue;
-      }
-      if (errno != EINPROGRESS) return false;
-      pollfd p{fd, POLLOUT, 0};
-      if (poll(&p, 1, 300) == 0) return true;  // Still waiting: full.
-    }
-    return false;
-  }
-
- private:
-  int fd_ = -1;
-  int error_ = 0;
-  uint16_t port_ = 0;
-  std::vector<int> fillers_;
-};
+using peers::BacklogListener;
 
 TEST_F(SocketdTest, ResolveNameGivesBothFamilies) {
   absl::StatusOr<v1::ResolveResponse> resolved = client_->Resolve("localhost", 5000);
@@ -141,7 +75,7 @@ TEST_F(SocketdTest, ResolveValidatesItsRequest) {
 }
 
 TEST_F(SocketdTest, ConnectToIpv6Loopback) {
-  Listener listener("::1", 0);
+  BacklogListener listener("::1", 0);
   ASSERT_TRUE(listener.ok()) << "no IPv6 loopback here: " << listener.error();
   for (const char* host : {"::1", "[::1]"}) {
     absl::StatusOr<v1::ConnectResponse> connected =
@@ -165,7 +99,7 @@ TEST_F(SocketdTest, LocalhostFallsBackToIpv4) {
 }
 
 TEST_F(SocketdTest, LocalhostReachesAnIpv6OnlyListener) {
-  Listener listener("::1", 0);
+  BacklogListener listener("::1", 0);
   ASSERT_TRUE(listener.ok()) << "no IPv6 loopback here: " << listener.error();
   absl::StatusOr<v1::ConnectResponse> connected =
       client_->Connect("localhost", listener.port(), 5000);
@@ -174,9 +108,9 @@ TEST_F(SocketdTest, LocalhostReachesAnIpv6OnlyListener) {
 }
 
 TEST_F(SocketdTest, HangingIpv6AttemptIsOvertakenAfterTheStagger) {
-  Listener v6("::1", 0, /*backlog=*/0);
+  BacklogListener v6("::1", 0, /*backlog=*/0);
   ASSERT_TRUE(v6.ok()) << "no IPv6 loopback here: " << v6.error();
-  Listener v4("127.0.0.1", v6.port());
+  BacklogListener v4("127.0.0.1", v6.port());
   if (!v4.ok()) GTEST_SKIP() << "127.0.0.1:" << v6.port() << " is taken";
   if (!v6.FillBacklog()) GTEST_SKIP() << "this kernel does not drop SYNs";
   const absl::Time start = absl::Now();
