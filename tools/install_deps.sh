@@ -45,6 +45,11 @@ PACKAGES=(
   ca-certificates
   # /etc/services: Connect resolves service names ("http") through it.
   netbase
+  # Python client (client/python/): Debian's gRPC and protobuf runtimes for
+  # /usr/bin/python3, matching protoc 3.21 and grpc_python_plugin above.
+  python3
+  python3-grpcio
+  python3-protobuf
   git
 )
 
