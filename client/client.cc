@@ -9,7 +9,9 @@
 #include <utility>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "client/retrying_stream.h"
 #include "common/grpc_status.h"
 #include "common/socket_error.h"
 
@@ -135,6 +137,86 @@ absl::StatusOr<Response> Client::Invoke(const CallOptions& options,
   return result;
 }
 
+template <typename Response, typename Attempt>
+absl::StatusOr<Response> Client::Idempotent(const CallOptions& options,
+                                            Attempt attempt) const {
+  if (!retry_) return attempt(options);
+  return RetryIdempotent<Response>(retry_->policy(), options, std::move(attempt));
+}
+
+Client Client::WithRetryPolicy(const RetryPolicy& policy) const {
+  // Field by field, so that one bad value does not cost the others.
+  const RetryPolicy defaults;
+  RetryPolicy usable = policy;
+  auto check = [&](auto RetryPolicy::*field) {
+    RetryPolicy one = defaults;
+    one.*field = policy.*field;
+    if (!ValidateRetryPolicy(one).ok()) usable.*field = defaults.*field;
+  };
+  check(&RetryPolicy::max_attempts);
+  check(&RetryPolicy::multiplier);
+  check(&RetryPolicy::budget);
+  check(&RetryPolicy::attempt_timeout);
+  if (usable.initial_backoff < absl::ZeroDuration() ||
+      usable.max_backoff < usable.initial_backoff) {
+    usable.initial_backoff = defaults.initial_backoff;
+    usable.max_backoff = defaults.max_backoff;
+  }
+  Client copy = *this;
+  copy.retry_ = std::make_shared<RetryingStreams>(usable);
+  return copy;
+}
+
+Client Client::WithoutRetries() const {
+  Client copy = *this;
+  copy.retry_ = nullptr;
+  return copy;
+}
+
+TrackedOffsets Client::Offsets(absl::string_view handle) const {
+  return retry_ ? retry_->Offsets(handle) : TrackedOffsets{};
+}
+
+absl::StatusOr<std::unique_ptr<PipeStream>> Client::OpenPipe(
+    absl::string_view handle, const PipeOptions& pipe_options,
+    const CallOptions& options) const {
+  if (handle.empty()) return EmptyHandleStatus();
+  // A Pipe moves bytes past the tracked offsets: learn them again afterwards.
+  if (retry_) retry_->Forget(handle);
+  std::unique_ptr<PipeStream> pipe(new PipeStream(std::string(handle)));
+  grpc::ClientContext& context = pipe->context_;
+  if (!authorization_.empty()) context.AddMetadata("authorization", authorization_);
+  if (options.rpc_timeout != absl::InfiniteDuration()) {
+    context.set_deadline(absl::ToChronoTime(absl::Now() + options.rpc_timeout));
+  }
+  if (options.wait_for_ready) context.set_wait_for_ready(true);
+  if (std::shared_ptr<CancelToken> token = options.cancel) {
+    if (!token->Register(&context)) {
+      return CancelledStatus("cancelled before the call started");
+    }
+    pipe->unregister_ = [token, &context] { token->Unregister(&context); };
+  }
+  // Lets a replica that does not own the socket route the stream before
+  // its first message arrives (docs/scaling.md); only handle-shaped text
+  // is valid metadata, anything else is refused by socketd anyway.
+  if (std::all_of(handle.begin(), handle.end(), [](char c) {
+        return absl::ascii_isdigit(c) || absl::ascii_islower(c) || c == '.';
+      })) {
+    context.AddMetadata("x-socketsvc-pipe-handle", std::string(handle));
+  }
+  pipe->stream_ = stub_->Pipe(&context);
+  v1::PipeRequest first;
+  first.set_handle(std::string(handle));
+  first.set_half_close_on_end(pipe_options.half_close_on_end);
+  first.set_max_chunk_bytes(pipe_options.max_chunk_bytes);
+  if (!pipe->stream_->Write(first)) {
+    absl::Status status = pipe->Finish();
+    return status.ok() ? absl::UnavailableError("the Pipe stream ended at once")
+                       : status;
+  }
+  return pipe;
+}
+
 absl::StatusOr<v1::ConnectResponse> Client::Connect(
     absl::string_view host, uint32_t port, std::optional<int64_t> timeout_ms,
     const CallOptions& options) const {
@@ -147,11 +229,7 @@ absl::StatusOr<v1::ConnectResponse> Client::Connect(
   request.set_host(std::string(host));
   request.set_port(port);
   if (timeout_ms.has_value()) request.set_timeout_ms(*timeout_ms);
-  return Invoke<v1::ConnectResponse>(
-      options,
-      [&](grpc::ClientContext* context, v1::ConnectResponse* response) {
-        return stub_->Connect(context, request, response);
-      });
+  return Connect(request, options);
 }
 
 absl::StatusOr<v1::ConnectResponse> Client::ConnectService(
@@ -161,17 +239,14 @@ absl::StatusOr<v1::ConnectResponse> Client::ConnectService(
   request.set_host(std::string(host));
   request.set_service(std::string(service_name));
   if (timeout_ms.has_value()) request.set_timeout_ms(*timeout_ms);
-  return Invoke<v1::ConnectResponse>(
-      options,
-      [&](grpc::ClientContext* context, v1::ConnectResponse* response) {
-        return stub_->Connect(context, request, response);
-      });
+  return Connect(request, options);
 }
 
 absl::StatusOr<v1::SendResponse> Client::Send(
     absl::string_view handle, absl::string_view data,
     std::optional<int64_t> timeout_ms, const CallOptions& options) const {
   if (handle.empty()) return EmptyHandleStatus();
+  if (retry_) return retry_->Send(WithoutRetries(), handle, data, timeout_ms, options);
   v1::SendRequest request;
   request.set_handle(std::string(handle));
   request.set_data(std::string(data));
@@ -186,6 +261,10 @@ absl::StatusOr<v1::ReceiveResponse> Client::Receive(
     absl::string_view handle, uint32_t max_bytes, uint32_t min_bytes,
     std::optional<int64_t> timeout_ms, const CallOptions& options) const {
   if (handle.empty()) return EmptyHandleStatus();
+  if (retry_) {
+    return retry_->Receive(WithoutRetries(), handle, max_bytes, min_bytes, timeout_ms,
+                           options);
+  }
   v1::ReceiveRequest request;
   request.set_handle(std::string(handle));
   request.set_max_bytes(max_bytes);
@@ -198,10 +277,54 @@ absl::StatusOr<v1::ReceiveResponse> Client::Receive(
       });
 }
 
+absl::StatusOr<v1::ReceiveResponse> Client::Peek(
+    absl::string_view handle, uint32_t max_bytes, uint32_t min_bytes,
+    std::optional<int64_t> timeout_ms, const CallOptions& options) const {
+  if (handle.empty()) return EmptyHandleStatus();
+  v1::ReceiveRequest request;
+  request.set_handle(std::string(handle));
+  request.set_max_bytes(max_bytes);
+  request.set_min_bytes(min_bytes);
+  request.set_peek(true);
+  if (timeout_ms.has_value()) request.set_timeout_ms(*timeout_ms);
+  // A peek consumes nothing: retried as it is.
+  return Idempotent<v1::ReceiveResponse>(
+      options, [&](const CallOptions& attempt) { return Receive(request, attempt); });
+}
+
+absl::StatusOr<v1::SendResponse> Client::Send(const v1::SendRequest& request,
+                                              const CallOptions& options) const {
+  if (request.handle().empty()) return EmptyHandleStatus();
+  return Invoke<v1::SendResponse>(
+      options, [&](grpc::ClientContext* context, v1::SendResponse* response) {
+        return stub_->Send(context, request, response);
+      });
+}
+
+absl::StatusOr<v1::ReceiveResponse> Client::Receive(const v1::ReceiveRequest& request,
+                                                    const CallOptions& options) const {
+  if (request.handle().empty()) return EmptyHandleStatus();
+  return Invoke<v1::ReceiveResponse>(
+      options,
+      [&](grpc::ClientContext* context, v1::ReceiveResponse* response) {
+        return stub_->Receive(context, request, response);
+      });
+}
+
+absl::StatusOr<v1::CloseResponse> Client::Close(const v1::CloseRequest& request,
+                                                const CallOptions& options) const {
+  if (request.handle().empty()) return EmptyHandleStatus();
+  return Invoke<v1::CloseResponse>(
+      options, [&](grpc::ClientContext* context, v1::CloseResponse* response) {
+        return stub_->Close(context, request, response);
+      });
+}
+
 absl::StatusOr<v1::CloseResponse> Client::Close(
     absl::string_view handle, v1::CloseMode mode,
     std::optional<int64_t> timeout_ms, const CallOptions& options) const {
   if (handle.empty()) return EmptyHandleStatus();
+  if (retry_) return retry_->Close(WithoutRetries(), handle, mode, timeout_ms, options);
   v1::CloseRequest request;
   request.set_handle(std::string(handle));
   request.set_mode(mode);
@@ -217,10 +340,12 @@ absl::StatusOr<v1::SocketInfo> Client::GetInfo(
   if (handle.empty()) return EmptyHandleStatus();
   v1::GetInfoRequest request;
   request.set_handle(std::string(handle));
-  return Invoke<v1::SocketInfo>(
-      options, [&](grpc::ClientContext* context, v1::SocketInfo* response) {
-        return stub_->GetInfo(context, request, response);
-      });
+  return Idempotent<v1::SocketInfo>(options, [&](const CallOptions& attempt) {
+    return Invoke<v1::SocketInfo>(
+        attempt, [&](grpc::ClientContext* context, v1::SocketInfo* response) {
+          return stub_->GetInfo(context, request, response);
+        });
+  });
 }
 
 absl::StatusOr<v1::ConnectResponse> Client::ConnectTls(
@@ -237,10 +362,19 @@ absl::StatusOr<v1::ConnectResponse> Client::ConnectTls(
 
 absl::StatusOr<v1::ConnectResponse> Client::Connect(
     const v1::ConnectRequest& request, const CallOptions& options) const {
-  return Invoke<v1::ConnectResponse>(
-      options, [&](grpc::ClientContext* context, v1::ConnectResponse* response) {
+  CallOptions once = options;
+  // Never retried (a second Connect would make a second socket); a retrying
+  // client waits for socketd to be reachable instead, when a deadline
+  // bounds the wait.
+  if (retry_ && options.rpc_timeout != absl::InfiniteDuration()) {
+    once.wait_for_ready = true;
+  }
+  absl::StatusOr<v1::ConnectResponse> connected = Invoke<v1::ConnectResponse>(
+      once, [&](grpc::ClientContext* context, v1::ConnectResponse* response) {
         return stub_->Connect(context, request, response);
       });
+  if (retry_ && connected.ok()) retry_->Register(connected->handle());
+  return connected;
 }
 
 absl::StatusOr<v1::StartTlsResponse> Client::StartTls(
@@ -264,10 +398,12 @@ absl::StatusOr<v1::ResolveResponse> Client::Resolve(
   v1::ResolveRequest request;
   request.set_name(std::string(name));
   if (timeout_ms.has_value()) request.set_timeout_ms(*timeout_ms);
-  return Invoke<v1::ResolveResponse>(
-      options, [&](grpc::ClientContext* context, v1::ResolveResponse* response) {
-        return stub_->Resolve(context, request, response);
-      });
+  return Idempotent<v1::ResolveResponse>(options, [&](const CallOptions& attempt) {
+    return Invoke<v1::ResolveResponse>(
+        attempt, [&](grpc::ClientContext* context, v1::ResolveResponse* response) {
+          return stub_->Resolve(context, request, response);
+        });
+  });
 }
 
 absl::StatusOr<v1::SocketOptions> Client::SetOptions(
@@ -277,10 +413,13 @@ absl::StatusOr<v1::SocketOptions> Client::SetOptions(
   v1::SetOptionsRequest request;
   request.set_handle(std::string(handle));
   *request.mutable_options() = socket_options;
-  return Invoke<v1::SocketOptions>(
-      options, [&](grpc::ClientContext* context, v1::SocketOptions* response) {
-        return stub_->SetOptions(context, request, response);
-      });
+  // Absolute values: setting them twice is setting them once.
+  return Idempotent<v1::SocketOptions>(options, [&](const CallOptions& attempt) {
+    return Invoke<v1::SocketOptions>(
+        attempt, [&](grpc::ClientContext* context, v1::SocketOptions* response) {
+          return stub_->SetOptions(context, request, response);
+        });
+  });
 }
 
 absl::StatusOr<v1::SocketOptions> Client::GetOptions(absl::string_view handle,
@@ -288,10 +427,12 @@ absl::StatusOr<v1::SocketOptions> Client::GetOptions(absl::string_view handle,
   if (handle.empty()) return EmptyHandleStatus();
   v1::GetOptionsRequest request;
   request.set_handle(std::string(handle));
-  return Invoke<v1::SocketOptions>(
-      options, [&](grpc::ClientContext* context, v1::SocketOptions* response) {
-        return stub_->GetOptions(context, request, response);
-      });
+  return Idempotent<v1::SocketOptions>(options, [&](const CallOptions& attempt) {
+    return Invoke<v1::SocketOptions>(
+        attempt, [&](grpc::ClientContext* context, v1::SocketOptions* response) {
+          return stub_->GetOptions(context, request, response);
+        });
+  });
 }
 
 // --- Server side -------------------------------------------------------------
@@ -316,10 +457,14 @@ absl::StatusOr<v1::AcceptResponse> Client::Accept(
   v1::AcceptRequest request;
   request.set_listener(std::string(listener));
   if (timeout_ms.has_value()) request.set_timeout_ms(*timeout_ms);
-  return Invoke<v1::AcceptResponse>(
+  absl::StatusOr<v1::AcceptResponse> accepted = Invoke<v1::AcceptResponse>(
       options, [&](grpc::ClientContext* context, v1::AcceptResponse* response) {
         return stub_->Accept(context, request, response);
       });
+  if (retry_ && accepted.ok() && !accepted->handle().empty()) {
+    retry_->Register(accepted->handle());
+  }
+  return accepted;
 }
 
 absl::StatusOr<v1::ServerCreateResponse> Client::ServerCreate(
@@ -371,9 +516,23 @@ absl::StatusOr<v1::ServerInfo> Client::GetServerInfo(
   if (server_id.empty()) return EmptyHandleStatus();
   v1::GetServerInfoRequest request;
   request.set_server_id(std::string(server_id));
-  return Invoke<v1::ServerInfo>(
-      options, [&](grpc::ClientContext* context, v1::ServerInfo* response) {
-        return stub_->GetServerInfo(context, request, response);
+  return Idempotent<v1::ServerInfo>(options, [&](const CallOptions& attempt) {
+    return Invoke<v1::ServerInfo>(
+        attempt, [&](grpc::ClientContext* context, v1::ServerInfo* response) {
+          return stub_->GetServerInfo(context, request, response);
+        });
+  });
+}
+
+absl::StatusOr<v1::PollResponse> Client::Poll(const std::vector<v1::PollItem>& items,
+                                              std::optional<int64_t> timeout_ms,
+                                              const CallOptions& options) const {
+  v1::PollRequest request;
+  request.mutable_items()->Add(items.begin(), items.end());
+  if (timeout_ms.has_value()) request.set_timeout_ms(*timeout_ms);
+  return Invoke<v1::PollResponse>(
+      options, [&](grpc::ClientContext* context, v1::PollResponse* response) {
+        return stub_->Poll(context, request, response);
       });
 }
 

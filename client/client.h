@@ -36,9 +36,13 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "client/pipe_stream.h"
+#include "client/retry_policy.h"
 #include "socketsvc/v1/sockets.grpc.pb.h"
 
 namespace socketsvc {
+
+class RetryingStreams;
 
 // Cancels RPCs from another thread. Pass it in CallOptions::cancel; Cancel()
 // then calls grpc::ClientContext::TryCancel() on every call currently running
@@ -141,6 +145,34 @@ class Client {
   // empty token: none). Shares the stub.
   Client WithBearerToken(absl::string_view token) const;
 
+  // A copy that retries calls whose RPC failed in transit (UNAVAILABLE, or
+  // DEADLINE_EXCEEDED of an attempt cut by policy.attempt_timeout; never a
+  // status socketd answered) and tracks each socket's stream offsets so that
+  // retried Sends and Receives move every byte exactly once:
+  //   * Send, Receive: carry the handle's offsets; a retry never writes a
+  //     byte twice and never loses one. On one handle, Sends run one at a
+  //     time, and so do Receives. A Send that still fails may have written
+  //     a prefix: repeat it with the same bytes (only the rest is written),
+  //     or send other bytes (they go after whatever was written).
+  //   * Close: carries the send offset; a retry that finds the handle gone
+  //     answers released=true; a retried PARTIAL stays PARTIAL.
+  //   * GetInfo, GetOptions, SetOptions, Peek, Resolve, GetServerInfo:
+  //     retried as they are (idempotent).
+  //   * Connect: never sent twice (not idempotent); it waits for socketd to
+  //     be reachable (wait_for_ready) when rpc_timeout bounds it. A Connect
+  //     whose answer is lost fails; socketd closes the socket it made.
+  //   * Accept, Listen, StartTls, Pipe, Poll, Server*: not retried.
+  //     OpenPipe makes the client learn the socket's offsets again on its
+  //     next Send / Receive (the Pipe moves bytes past them); do not run
+  //     Send or Receive on the socket while the Pipe opens.
+  // Copies share the tracked offsets; copies made before this one and
+  // other clients do not (mixing them on one socket breaks the offsets).
+  // Fields of `policy` that ValidateRetryPolicy refuses take their defaults.
+  Client WithRetryPolicy(const RetryPolicy& policy) const;
+
+  // The offsets a retrying client holds for `handle` (both unset otherwise).
+  TrackedOffsets Offsets(absl::string_view handle) const;
+
   // Connects to `host`:`port` (port 1..65535).
   absl::StatusOr<v1::ConnectResponse> Connect(
       absl::string_view host, uint32_t port,
@@ -191,6 +223,24 @@ class Client {
       std::optional<int64_t> timeout_ms = std::nullopt,
       const CallOptions& options = {}) const;
 
+  // Returns bytes without consuming them (MSG_PEEK; TLS: from the decrypted
+  // buffer): the next Receive returns them again. Same sizes and timeout as
+  // Receive; ReceiveResponse::offset is the stream position of the bytes.
+  absl::StatusOr<v1::ReceiveResponse> Peek(
+      absl::string_view handle, uint32_t max_bytes = 0, uint32_t min_bytes = 0,
+      std::optional<int64_t> timeout_ms = std::nullopt,
+      const CallOptions& options = {}) const;
+
+  // Send, Receive and Close with every field of the request under the
+  // caller's control (offsets, peek, send_offset): one attempt, never
+  // retried, no offsets tracked.
+  absl::StatusOr<v1::SendResponse> Send(const v1::SendRequest& request,
+                                        const CallOptions& options = {}) const;
+  absl::StatusOr<v1::ReceiveResponse> Receive(const v1::ReceiveRequest& request,
+                                              const CallOptions& options = {}) const;
+  absl::StatusOr<v1::CloseResponse> Close(const v1::CloseRequest& request,
+                                          const CallOptions& options = {}) const;
+
   // Closes the socket (see v1::CloseMode); `timeout_ms` bounds the drain of
   // CLOSE_MODE_COMPLETE.
   absl::StatusOr<v1::CloseResponse> Close(
@@ -212,6 +262,15 @@ class Client {
   // Every option of a connected socket, as SetOptions answers them.
   absl::StatusOr<v1::SocketOptions> GetOptions(absl::string_view handle,
                                                const CallOptions& options = {}) const;
+
+  // Streams the socket both ways over one call (Pipe RPC; see
+  // pipe_stream.h). The first request, naming the socket, is sent here;
+  // socketd's refusals (unknown handle, a Pipe already attached) show up as
+  // Read() returning nullopt and Finish() returning the status.
+  // CallOptions::rpc_timeout bounds the whole stream.
+  absl::StatusOr<std::unique_ptr<PipeStream>> OpenPipe(
+      absl::string_view handle, const PipeOptions& pipe_options = {},
+      const CallOptions& options = {}) const;
 
   // --- Server side ---------------------------------------------------------
 
@@ -247,6 +306,18 @@ class Client {
   absl::StatusOr<v1::ServerInfo> GetServerInfo(absl::string_view server_id,
                                                const CallOptions& options = {}) const;
 
+  // --- Many handles at once ----------------------------------------------
+
+  // Waits until at least one of `items` (sockets, listeners, HTTP servers;
+  // events are OR-ed v1::PollEvent bits) is ready, or `timeout_ms` passes;
+  // answers every ready item in request order (PollResponse::timed_out when
+  // none was). Level-triggered, like poll(2); handles that name nothing of
+  // the caller's come back POLL_EVENT_INVALID. Cancel it with
+  // CallOptions::cancel.
+  absl::StatusOr<v1::PollResponse> Poll(const std::vector<v1::PollItem>& items,
+                                        std::optional<int64_t> timeout_ms = std::nullopt,
+                                        const CallOptions& options = {}) const;
+
   // The stub every call goes through.
   const std::shared_ptr<v1::SocketService::StubInterface>& stub() const {
     return stub_;
@@ -260,6 +331,15 @@ class Client {
 
   // Shared with copies; never null.
   std::shared_ptr<v1::SocketService::StubInterface> stub_;
+  // Set by WithRetryPolicy (shared with copies); null: one attempt per call.
+  std::shared_ptr<RetryingStreams> retry_;
+  // A copy that makes one attempt per call (what retry_ drives).
+  Client WithoutRetries() const;
+  // Runs `attempt(const CallOptions&)` once, or through the retry loop for
+  // a retrying client (idempotent calls only).
+  template <typename Response, typename Attempt>
+  absl::StatusOr<Response> Idempotent(const CallOptions& options,
+                                      Attempt attempt) const;
   // "Bearer TOKEN" sent as `authorization` with every call; empty: none.
   std::string authorization_;
 };

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -13,6 +14,8 @@
 #include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "service/ops/grpc_log.h"
+#include "service/ops/log.h"
 #include "service/server.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
@@ -101,6 +104,50 @@ ABSL_FLAG(int64_t, drain_timeout_ms, 5000 /* kDefaultDrainTimeoutMs */,
 ABSL_FLAG(bool, audit_log, true,
           "One JSON line on stderr for every Connect, Listen, Accept and "
           "ServerCreate: principal, target, result, handle.");
+// --- Observability (docs/observability.md) ---
+ABSL_FLAG(int, metrics_port, 0,
+          "Serve Prometheus metrics at http://--metrics_address:PORT/metrics "
+          "(text format 0.0.4): RPCs by method and code with latency "
+          "histograms, sessions by state, listeners, HTTP servers, socket "
+          "bytes, policy denials, idle reaps. 0: no metrics endpoint.");
+ABSL_FLAG(std::string, metrics_address, "127.0.0.1",
+          "IPv4 address the metrics endpoint binds (0.0.0.0 for every "
+          "interface, e.g. for a Prometheus in another pod). The endpoint has "
+          "no authentication.");
+ABSL_FLAG(bool, reflection, false,
+          "Serve gRPC server reflection (grpc.reflection.v1alpha), so tools "
+          "such as grpcurl can list and call the API without its .proto. Needs "
+          "no credentials, like the health service (grpc.health.v1.Health), "
+          "which is always on.");
+ABSL_FLAG(std::string, log_level, "info",
+          "Least severe log line written to stderr: debug (also one line per "
+          "successful RPC), info, warning or error. Log lines are JSON objects; "
+          "audit lines (--audit_log) are written whatever the level.");
+// --- Multi-replica routing (docs/scaling.md) ---
+ABSL_FLAG(socketsvc::PeerList, peers, {},
+          "Other replicas' peer listeners, ID=HOST:PORT,...: calls for their "
+          "handles (s<ID>.…) are forwarded to them over mutual TLS. This "
+          "replica's own entry is ignored.");
+ABSL_FLAG(std::string, peer_dns_pattern, "",
+          "Peer address with {id} for the replica id, e.g. "
+          "socketd-{id}.socketd-peers.NS.svc.cluster.local:50052 (StatefulSet "
+          "pods behind a headless Service); covers ids 0..--max_replicas-1.");
+ABSL_FLAG(uint32_t, max_replicas, 1000,
+          "With --peer_dns_pattern: handles of replica ids 0 to this - 1 are "
+          "forwarded; others exist nowhere (NOT_FOUND).");
+ABSL_FLAG(std::string, peer_listen, "",
+          "HOST:PORT where this replica takes calls forwarded by its peers "
+          "(mutual TLS; only certificates of --peer_ca). Empty: none.");
+ABSL_FLAG(std::string, peer_tls_cert, "",
+          "PEM certificate of this replica towards its peers (peer listener and "
+          "forwarding: needs serverAuth and clientAuth).");
+ABSL_FLAG(std::string, peer_tls_key, "", "PEM private key of --peer_tls_cert.");
+ABSL_FLAG(std::string, peer_ca, "",
+          "PEM CA that issued every replica's --peer_tls_cert; a CA of its own, "
+          "never --client_ca's: its certificates may act for any principal.");
+ABSL_FLAG(std::string, peer_tls_name, "",
+          "Name peer certificates are verified against; empty: the host of the "
+          "peer address.");
 
 namespace {
 
@@ -134,6 +181,17 @@ socketsvc::ServerOptions OptionsFromFlags() {
   options.auth.client_ca_file = absl::GetFlag(FLAGS_client_ca);
   options.auth.tokens_file = absl::GetFlag(FLAGS_tokens_file);
   options.auth.allow_unauthenticated = absl::GetFlag(FLAGS_allow_unauthenticated);
+  options.telemetry.metrics_port = absl::GetFlag(FLAGS_metrics_port);
+  options.telemetry.metrics_address = absl::GetFlag(FLAGS_metrics_address);
+  options.telemetry.reflection = absl::GetFlag(FLAGS_reflection);
+  options.routing.peers = absl::GetFlag(FLAGS_peers).peers;
+  options.routing.peer_dns_pattern = absl::GetFlag(FLAGS_peer_dns_pattern);
+  options.routing.max_replicas = absl::GetFlag(FLAGS_max_replicas);
+  options.routing.peer_listen = absl::GetFlag(FLAGS_peer_listen);
+  options.routing.peer_tls_cert_file = absl::GetFlag(FLAGS_peer_tls_cert);
+  options.routing.peer_tls_key_file = absl::GetFlag(FLAGS_peer_tls_key);
+  options.routing.peer_ca_file = absl::GetFlag(FLAGS_peer_ca);
+  options.routing.peer_tls_name = absl::GetFlag(FLAGS_peer_tls_name);
   return options;
 }
 
@@ -172,6 +230,17 @@ int main(int argc, char** argv) {
       "socketd holds TCP sockets for gRPC callers.\n"
       "Usage: socketd [--listen=127.0.0.1:50051] [flags]");
   absl::ParseCommandLine(argc, argv);
+  const std::optional<socketsvc::LogLevel> log_level =
+      socketsvc::ParseLogLevel(absl::GetFlag(FLAGS_log_level));
+  if (!log_level) {
+    socketsvc::LogLine(socketsvc::LogLevel::kError, "cannot start")
+        .Str("error", absl::StrCat("--log_level '", absl::GetFlag(FLAGS_log_level),
+                                   "' is not debug, info, warning or error"))
+        .Write();
+    return 1;
+  }
+  socketsvc::SetMinLogLevel(*log_level);
+  socketsvc::RouteGrpcLogsToLog();
 
   RaiseFileLimit();
   // A peer that resets must never kill the service.
@@ -188,13 +257,27 @@ int main(int argc, char** argv) {
   absl::StatusOr<std::unique_ptr<socketsvc::SocketServer>> server =
       socketsvc::SocketServer::Start(OptionsFromFlags());
   if (!server.ok()) {
-    std::cerr << "socketd: " << server.status().message() << std::endl;
+    socketsvc::LogLine(socketsvc::LogLevel::kError, "cannot start")
+        .Str("error", server.status().message())
+        .Write();
     return 1;
   }
   const std::string listen = absl::GetFlag(FLAGS_listen);
   std::cerr << "socketd: listening on "
             << listen.substr(0, listen.rfind(':')) << ":" << (*server)->port()
             << std::endl;
+  if (const std::string peer_listen = absl::GetFlag(FLAGS_peer_listen);
+      !peer_listen.empty()) {
+    std::cerr << "socketd: peer listener on "
+              << peer_listen.substr(0, peer_listen.rfind(':')) << ":"
+              << (*server)->peer_port() << std::endl;
+  }
+  if (const int metrics_port = (*server)->metrics_port(); metrics_port > 0) {
+    const std::string address = absl::GetFlag(FLAGS_metrics_address);
+    socketsvc::LogLine(socketsvc::LogLevel::kInfo, "metrics endpoint")
+        .Str("url", absl::StrCat("http://", address, ":", metrics_port, "/metrics"))
+        .Write();
+  }
 
   int signal_number = 0;
   for (;;) {
@@ -203,17 +286,24 @@ int main(int argc, char** argv) {
     // SIGHUP re-reads configuration files without dropping any session; a
     // file that does not load leaves the previous configuration in force.
     const absl::Status reloaded = (*server)->Reload();
-    std::cerr << "socketd: SIGHUP: "
-              << (reloaded.ok() ? "configuration reloaded"
-                                : "reload failed, keeping the previous "
-                                  "configuration: " +
-                                      std::string(reloaded.message()))
-              << std::endl;
+    if (reloaded.ok()) {
+      socketsvc::LogLine(socketsvc::LogLevel::kInfo, "SIGHUP: configuration reloaded")
+          .Write();
+    } else {
+      socketsvc::LogLine(socketsvc::LogLevel::kWarning,
+                         "SIGHUP: reload failed, keeping the previous configuration")
+          .Str("error", reloaded.message())
+          .Write();
+    }
   }
   const absl::Duration drain = DrainTimeout();
-  std::cerr << "socketd: signal " << signal_number << ", draining for up to "
-            << absl::FormatDuration(drain) << std::endl;
+  socketsvc::LogLine(socketsvc::LogLevel::kInfo,
+                     absl::StrCat("signal ", signal_number, ", draining for up to ",
+                                  absl::FormatDuration(drain)))
+      .Int("signal", signal_number)
+      .Int("drain_timeout_ms", absl::ToInt64Milliseconds(drain))
+      .Write();
   (*server)->Shutdown(drain);
-  std::cerr << "socketd: stopped" << std::endl;
+  socketsvc::LogLine(socketsvc::LogLevel::kInfo, "stopped").Write();
   return 0;
 }

@@ -10,6 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "service/api/call_reactor.h"
+#include "service/api/pipe_reactor.h"
 #include "service/auth/listener_security.h"
 #include "service/sessions/handle.h"
 
@@ -62,6 +63,9 @@ absl::StatusOr<std::unique_ptr<SocketServer>> SocketServer::Start(
   if (options.session.idle_timeout < absl::ZeroDuration()) {
     return absl::InvalidArgumentError("--idle_timeout_ms must be 0 (never) or more");
   }
+  if (absl::Status telemetry = Telemetry::Validate(options.telemetry); !telemetry.ok()) {
+    return telemetry;
+  }
   absl::StatusOr<TlsClientContext> tls_context =
       TlsClientContext::Create(options.tls_trust);
   if (!tls_context.ok()) return tls_context.status();
@@ -82,26 +86,41 @@ absl::StatusOr<std::unique_ptr<SocketServer>> SocketServer::Start(
   }
   WarnAboutListener(options.listen, options.auth,
                     (*authenticator)->authenticates());
+  absl::StatusOr<PeerTlsMaterial> peer_tls = Routing::Prepare(options.routing);
+  if (!peer_tls.ok()) return peer_tls.status();
   std::unique_ptr<SocketServer> server(
       new SocketServer(options, std::move(*tls_context), *std::move(policy)));
   server->authenticator_ = std::move(*authenticator);
-  server->auth_gate_ =
-      std::make_unique<AuthGate>(server->service_, *server->authenticator_);
-  for (int i = 0; i < options.io_threads; ++i) {
-    server->io_threads_.emplace_back([io = &server->io_] { io->run(); });
-  }
-  // No call may reach socketd's own port through it, from the first call
-  // on: known now unless it is 0, and again once bound.
-  server->policy_.SetOwnPorts({ListenPort(options.listen)});
-  grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.listen, *credentials, &server->port_);
-  builder.RegisterService(server->auth_gate_.get());
   // HTTP server RPCs carry whole request and response bodies.
   const int max_message = static_cast<int>(
       std::max<size_t>(std::max(options.service.max_send_bytes,
                                 options.service.max_receive_bytes) +
                            kMessageOverhead,
                        MaxHttpMessageBytes(options.http)));
+  for (int i = 0; i < options.io_threads; ++i) {
+    server->io_threads_.emplace_back([io = &server->io_] { io->run(); });
+  }
+  // Calls for other replicas' handles go to their owners (docs/scaling.md);
+  // the peer listener opens here.
+  absl::StatusOr<std::unique_ptr<Routing>> routing =
+      Routing::Create(options.routing, options.replica_id, server->service_,
+                      *std::move(peer_tls), max_message);
+  if (!routing.ok()) return routing.status();
+  server->routing_ = *std::move(routing);
+  server->auth_gate_ =
+      std::make_unique<AuthGate>(server->routing_->front(), *server->authenticator_);
+  // No call may reach socketd's own port through it, from the first call
+  // on: known now unless it is 0, and again once bound.
+  server->policy_.SetOwnPorts(
+      {ListenPort(options.listen), ListenPort(options.routing.peer_listen),
+       static_cast<uint16_t>(options.telemetry.metrics_port)});
+  grpc::ServerBuilder builder;
+  // Health, reflection, metrics and logs of every call.
+  server->telemetry_ = std::make_unique<Telemetry>(
+      options.telemetry, server->table_, server->listeners_, server->http_servers_);
+  server->telemetry_->ConfigureBuilder(builder);
+  builder.AddListeningPort(options.listen, *credentials, &server->port_);
+  builder.RegisterService(server->auth_gate_.get());
   builder.SetMaxReceiveMessageSize(max_message);
   builder.SetMaxSendMessageSize(max_message);
   server->grpc_server_ = builder.BuildAndStart();
@@ -111,7 +130,15 @@ absl::StatusOr<std::unique_ptr<SocketServer>> SocketServer::Start(
         absl::StrCat("cannot listen on ", options.listen,
                      " (address in use, or not a host:port?)"));
   }
-  server->policy_.SetOwnPorts({static_cast<uint16_t>(server->port_)});
+  if (absl::Status telemetry = server->telemetry_->Start(*server->grpc_server_);
+      !telemetry.ok()) {
+    server->Shutdown(absl::ZeroDuration());
+    return telemetry;
+  }
+  // The peer listener and the metrics endpoint are socketd's own ports too.
+  server->policy_.SetOwnPorts({static_cast<uint16_t>(server->port_),
+                               static_cast<uint16_t>(server->routing_->peer_port()),
+                               static_cast<uint16_t>(server->telemetry_->metrics_port())});
   return server;
 }
 
@@ -123,6 +150,8 @@ void SocketServer::Shutdown(absl::Duration grace) {
     if (shut_down_) return;
     shut_down_ = true;
   }
+  // Health checks answer NOT_SERVING from now on.
+  if (telemetry_) telemetry_->BeginDrain();
   const absl::Time deadline = absl::Now() + std::max(grace, absl::ZeroDuration());
   // gRPC refuses new calls at once and gives calls in flight until the
   // deadline, then cancels them; it blocks until they are done, while the
@@ -137,6 +166,7 @@ void SocketServer::Shutdown(absl::Duration grace) {
       grpc_stopped = true;
     });
   }
+  if (routing_) routing_->BeginShutdown(deadline);
   // Lookups still waiting are answered SHUTTING_DOWN while the I/O threads
   // still run; one still inside getaddrinfo is joined by ~Resolver.
   resolver_.Shutdown();
@@ -146,7 +176,8 @@ void SocketServer::Shutdown(absl::Duration grace) {
     // Every session closes COMPLETE (FIN, drain until the peer's EOF) once
     // its running Send is done; what is still open at the deadline is reset.
     table_.DrainAll(deadline);
-    while ((table_.size() > 0 || CallReactor::Live() > 0) && absl::Now() < deadline) {
+    while ((table_.size() > 0 || CallReactor::Live() > 0 || PipeReactor::Live() > 0) &&
+           absl::Now() < deadline) {
       absl::SleepFor(absl::Milliseconds(5));
     }
   }
@@ -159,6 +190,7 @@ void SocketServer::Shutdown(absl::Duration grace) {
     absl::SleepFor(absl::Milliseconds(20));
   }
   if (grpc_stopper.joinable()) grpc_stopper.join();
+  if (routing_) routing_->FinishShutdown();
   work_.reset();
   // Released sockets end their waits; give the threads a moment to run out
   // of work, then stop whatever is left.
@@ -168,6 +200,8 @@ void SocketServer::Shutdown(absl::Duration grace) {
   for (std::thread& thread : io_threads_) thread.join();
   io_threads_.clear();
   if (grpc_server_) grpc_server_->Wait();
+  // Scrapes work during the drain; the endpoint closes last.
+  if (telemetry_) telemetry_->Stop();
 }
 
 absl::Status SocketServer::Reload() {

@@ -22,7 +22,9 @@
 #include "service/http/http_limits.h"
 #include "service/http/http_server_table.h"
 #include "service/net/resolver.h"
+#include "service/ops/telemetry.h"
 #include "service/policy/policy_store.h"
+#include "service/routing/routing.h"
 #include "service/sessions/listener_table.h"
 #include "service/sessions/session_table.h"
 #include "service/tls/tls_client_context.h"
@@ -50,6 +52,11 @@ struct ServerOptions {
   std::string policy_file;
   // Who may call: TLS/mutual TLS on the gRPC listener, bearer tokens.
   AuthOptions auth;
+  // Other replicas: forwarding calls for their handles, the peer listener
+  // (docs/scaling.md).
+  RoutingOptions routing;
+  // Metrics endpoint and reflection (health is always on).
+  TelemetryOptions telemetry;
 };
 
 class SocketServer {
@@ -60,6 +67,10 @@ class SocketServer {
 
   // The bound gRPC port.
   int port() const { return port_; }
+  // The bound peer listener port (--peer_listen), 0 without one.
+  int peer_port() const { return routing_ ? routing_->peer_port() : 0; }
+  // The bound metrics port (--metrics_port), 0 without an endpoint.
+  int metrics_port() const { return telemetry_ ? telemetry_->metrics_port() : 0; }
   // Number of live sessions.
   size_t session_count() const { return table_.size(); }
 
@@ -90,7 +101,11 @@ class SocketServer {
   SocketServiceImpl service_;
   // Set by Start; the gate is the service gRPC calls, in front of service_.
   std::unique_ptr<Authenticator> authenticator_;
+  // Forwarding to peers and the peer listener; set by Start.
+  std::unique_ptr<Routing> routing_;
   std::unique_ptr<AuthGate> auth_gate_;
+  // Before grpc_server_, which calls into it until destroyed.
+  std::unique_ptr<Telemetry> telemetry_;
   std::unique_ptr<grpc::Server> grpc_server_;
   std::vector<std::thread> io_threads_;
   int port_ = 0;

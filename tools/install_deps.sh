@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs every Debian package socketsvc needs to build, test and run.
+# Installs every Debian package socketsvc needs to build, test and run, then
+# the Node.js client's npm packages (tools/install_node_modules.sh).
 #
 # Idempotent and quiet: packages already installed are left alone, `apt-get
 # update` runs only when something is missing (it is the slow, network-bound
@@ -20,6 +21,9 @@ PACKAGES=(
   libabsl-dev
   libssl-dev
   libboost-dev
+  # Prometheus metrics (--metrics_port): prometheus-cpp's registry and its
+  # civetweb-based HTTP exposer.
+  prometheus-cpp-dev
   # Tests.
   libgtest-dev
   libgmock-dev
@@ -50,6 +54,8 @@ PACKAGES=(
   python3
   python3-grpcio
   python3-protobuf
+  # deploy/: the rendered Kubernetes manifests are checked with PyYAML.
+  python3-yaml
   git
 )
 
@@ -66,8 +72,20 @@ for pkg in "${PACKAGES[@]}"; do
   fi
 done
 
+# Node.js client (client/node/): Debian's nodejs and npm, unless the machine
+# has node and npm already (a newer Node.js bundles its own npm, which
+# Debian's npm package would conflict with). The client's npm packages come
+# from the npm registry, installed last (tools/install_node_modules.sh).
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+# deploy/ (k8s_render_test): `kubectl kustomize`. Debian's kubernetes-client
+# (kubectl 1.20, kustomize v2.0.3), unless the machine has a kubectl already
+# (another package's /usr/bin/kubectl would conflict with it).
+command -v kubectl >/dev/null 2>&1 || missing+=(kubernetes-client)
+install_node_modules="$(dirname "$(readlink -f "$0")")/install_node_modules.sh"
+
 if ((${#missing[@]} == 0)); then
-  exit 0
+  exec "${install_node_modules}"
 fi
 
 # Root runs apt directly; anyone else goes through sudo (non-interactively, so
@@ -105,3 +123,5 @@ if ! {
   echo "install_deps: apt-get failed (log above, also in ${log})" >&2
   exit 1
 fi
+
+"${install_node_modules}"

@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "client/socketctl/connect.h"
 #include "client/socketctl/flags.h"
+#include "client/socketctl/poll.h"
 #include "client/socketctl/tls.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -165,6 +166,33 @@ TEST(TlsTextTest, InfoLines) {
             "tls.peer_sans: DNS:localhost, IP:127.0.0.1\n"
             "tls.peer_not_before: 2023-11-14T22:13:20Z\n"
             "tls.peer_not_after: 2023-11-15T22:13:20Z\n");
+}
+
+TEST(PollTest, ItemsFromArguments) {
+  absl::StatusOr<std::vector<v1::PollItem>> items =
+      ParsePollItems({"s1.aa", "l1.bb", "h1.cc=rw", "s1.dd=a"});
+  ASSERT_TRUE(items.ok()) << items.status();
+  ASSERT_EQ(items->size(), 4u);
+  EXPECT_EQ((*items)[0].handle(), "s1.aa");
+  EXPECT_EQ((*items)[0].events(), v1::POLL_EVENT_READABLE);
+  EXPECT_EQ((*items)[1].events(), v1::POLL_EVENT_ACCEPTABLE);
+  EXPECT_EQ((*items)[2].handle(), "h1.cc");
+  EXPECT_EQ((*items)[2].events(), v1::POLL_EVENT_READABLE | v1::POLL_EVENT_WRITABLE);
+  EXPECT_EQ((*items)[3].events(), v1::POLL_EVENT_ACCEPTABLE);
+  EXPECT_FALSE(ParsePollItems({}).ok());
+  EXPECT_FALSE(ParsePollItems({"=r"}).ok());
+  EXPECT_FALSE(ParsePollItems({"s1.aa=x"}).ok());
+}
+
+TEST(PollTest, ReadyLines) {
+  v1::PollResponse response;
+  v1::PollReady* ready = response.add_ready();
+  ready->set_handle("s1.aa");
+  ready->set_events(v1::POLL_EVENT_READABLE | v1::POLL_EVENT_HUP);
+  ready = response.add_ready();
+  ready->set_handle("bad");
+  ready->set_events(v1::POLL_EVENT_INVALID);
+  EXPECT_EQ(PollReadyLines(response), "s1.aa readable,hup\nbad invalid\n");
 }
 
 }  // namespace

@@ -25,7 +25,9 @@
 #include "client/socketctl/connect.h"
 #include "client/socketctl/errors.h"
 #include "client/socketctl/flags.h"
+#include "client/socketctl/health.h"
 #include "client/socketctl/output.h"
+#include "client/socketctl/poll.h"
 #include "client/socketctl/server_credentials.h"
 #include "client/socketctl/tls.h"
 #include "common/socket_error.h"
@@ -59,6 +61,13 @@ commands:
                              the listener handle, "listening on" on stderr
   accept LISTENER            wait for a connection (--timeout_ms); prints its
                              socket handle, or "timed out" on stderr
+  poll HANDLE[=rwa]...       wait (--timeout_ms) until a handle is readable,
+                             writable or acceptable (default: a listener
+                             acceptable, others readable); prints "HANDLE
+                             EVENTS" per ready handle, or "timed out"
+  health [SERVICE]           grpc.health.v1 check (default: the whole server);
+                             prints SERVING / NOT_SERVING; exit 0 only when
+                             serving (probes: deploy/)
   help                       this text
 
 flags:
@@ -292,6 +301,10 @@ int Main(int argc, char** argv) {
       ServerCredentialsFromFlags();
   if (!credentials.ok()) return UsageError(credentials.status().message());
   const Client client = Client::Create(absl::GetFlag(FLAGS_server), *credentials);
+  if (command == "health") {
+    return CmdHealth(absl::GetFlag(FLAGS_server), *credentials,
+                     absl::GetFlag(FLAGS_rpc_timeout), args);
+  }
   if (command == "connect") return CmdConnect(client, args);
   if (command == "send") return CmdSend(client, args);
   if (command == "recv") return CmdRecv(client, args);
@@ -301,6 +314,7 @@ int Main(int argc, char** argv) {
   if (command == "resolve") return CmdResolve(client, args);
   if (command == "listen") return CmdListen(client, args);
   if (command == "accept") return CmdAccept(client, args);
+  if (command == "poll") return CmdPoll(client, args);
   if (command == "cat") return CmdCat(client, args);
   return UsageError(absl::StrCat("unknown command: ", command));
 }

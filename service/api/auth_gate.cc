@@ -1,5 +1,6 @@
 #include "service/api/auth_gate.h"
 
+#include "common/grpc_status.h"
 #include "service/api/call_reactor.h"
 #include "service/auth/certificate_identity.h"
 
@@ -23,6 +24,30 @@ absl::StatusOr<std::string> AuthGate::Authenticate(
     call.certificate_identity = certificate_identity;
   }
   return authenticator_.Authenticate(call);
+}
+
+namespace {
+
+// A stream refused before its handler: finished at once with `status`.
+template <typename Request, typename Response>
+class RefusedStream : public grpc::ServerBidiReactor<Request, Response> {
+ public:
+  explicit RefusedStream(const absl::Status& status) {
+    this->Finish(ToGrpcStatus(status));
+  }
+  void OnDone() override { delete this; }
+};
+
+}  // namespace
+
+grpc::ServerBidiReactor<v1::PipeRequest, v1::PipeResponse>* AuthGate::Pipe(
+    grpc::CallbackServerContext* context) {
+  absl::StatusOr<std::string> principal = Authenticate(*context);
+  if (!principal.ok()) {
+    return new RefusedStream<v1::PipeRequest, v1::PipeResponse>(principal.status());
+  }
+  ScopedPrincipal bound(context, &*principal);
+  return service_.Pipe(context);
 }
 
 grpc::ServerUnaryReactor* AuthGate::Refuse(const absl::Status& status) {

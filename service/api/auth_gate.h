@@ -55,7 +55,12 @@ class AuthGate final : public v1::SocketService::CallbackService {
   SOCKETSVC_GATED_RPC(ServerSend, ServerSendRequest, ServerSendResponse)
   SOCKETSVC_GATED_RPC(ServerDelete, ServerDeleteRequest, ServerDeleteResponse)
   SOCKETSVC_GATED_RPC(GetServerInfo, GetServerInfoRequest, ServerInfo)
+  SOCKETSVC_GATED_RPC(Poll, PollRequest, PollResponse)
 #undef SOCKETSVC_GATED_RPC
+
+  // Streaming: authenticated once, when the stream starts.
+  grpc::ServerBidiReactor<v1::PipeRequest, v1::PipeResponse>* Pipe(
+      grpc::CallbackServerContext* context) override;
 
  private:
   // Authenticates the call; runs `handler` on `service_` with the principal

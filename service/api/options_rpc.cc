@@ -7,6 +7,7 @@
 #include "service/api/request_util.h"
 #include "service/api/socket_service.h"
 #include "service/net/socket_options.h"
+#include "service/ops/call_registry.h"
 #include "service/sessions/handle.h"
 
 namespace socketsvc {
@@ -76,6 +77,7 @@ void SocketServiceImpl::Audit(CallReactor* reactor,
   AuditEvent event;
   event.op = std::string(op);
   event.principal = PrincipalOf(context);
+  event.request_id = CallRequestId(&context);
   event.caller = context.peer();
   event.target = std::move(target);
   reactor->SetCompletionObserver(

@@ -1,5 +1,7 @@
 #include "service/api/principal.h"
 
+#include "service/ops/call_registry.h"
+
 namespace socketsvc {
 namespace {
 
@@ -28,6 +30,8 @@ ScopedPrincipal::ScopedPrincipal(const grpc::CallbackServerContext* context,
     : previous_context_(bound_context), previous_principal_(bound_principal) {
   bound_context = context;
   bound_principal = principal;
+  // The call's log lines name who called (call_registry.h).
+  SetCallPrincipal(context, *principal);
 }
 
 ScopedPrincipal::~ScopedPrincipal() {

@@ -22,7 +22,9 @@ namespace socketsvc {
 const std::string& PrincipalOf(const grpc::CallbackServerContext& context);
 
 // Binds `principal` to `context` on this thread until destroyed (AuthGate,
-// around the handler). Nests. Neither pointer is owned; both must outlive it.
+// around the handler), and records it as the call's principal for its log
+// lines (SetCallPrincipal). Nests. Neither pointer is owned; both must
+// outlive it.
 class ScopedPrincipal {
  public:
   ScopedPrincipal(const grpc::CallbackServerContext* context,

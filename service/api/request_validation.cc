@@ -1,6 +1,7 @@
 #include "service/api/request_validation.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <boost/asio/ip/address.hpp>
 #include <string>
 
@@ -98,6 +99,30 @@ absl::StatusOr<ReceiveSizes> ReceiveSizesFor(const v1::ReceiveRequest& request,
                   max_receive_bytes));
   sizes.min_bytes = std::clamp<uint32_t>(request.min_bytes(), 1, sizes.max_bytes);
   return sizes;
+}
+
+absl::Status ValidateSendOffset(const v1::SendRequest& request) {
+  if (!request.has_offset() ||
+      request.offset() <= UINT64_MAX - request.data().size()) {
+    return absl::OkStatus();
+  }
+  return InvalidRequest(absl::StrCat("offset ", request.offset(), " plus ",
+                                     request.data().size(),
+                                     " bytes of data is beyond 2^64"));
+}
+
+absl::Status ValidateReceiveOffset(const v1::ReceiveRequest& request) {
+  if (request.peek() && request.has_offset()) {
+    return InvalidRequest(
+        "peek cannot be combined with offset: a peek consumes nothing (leave "
+        "offset unset; the answer's offset says where its bytes start)");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateListenerClose(const v1::CloseRequest& request) {
+  if (!request.has_send_offset()) return absl::OkStatus();
+  return InvalidRequest("send_offset applies to sockets; a listener has no byte stream");
 }
 
 absl::Status ValidateCloseMode(int mode) {

@@ -51,8 +51,18 @@ absl::StatusOr<ReceiveSizes> ReceiveSizesFor(const v1::ReceiveRequest& request,
                                              uint32_t default_receive_bytes,
                                              uint32_t max_receive_bytes);
 
+// Send with an offset: offset + len(data) fits in 64 bits.
+absl::Status ValidateSendOffset(const v1::SendRequest& request);
+
+// Receive: `peek` is not combined with `offset` (a peek consumes nothing, so
+// there is nothing to retry exactly once).
+absl::Status ValidateReceiveOffset(const v1::ReceiveRequest& request);
+
 // Close: mode is one of CloseMode.
 absl::Status ValidateCloseMode(int mode);
+
+// Close of a listener: no send_offset (a listener has no byte stream).
+absl::Status ValidateListenerClose(const v1::CloseRequest& request);
 
 // Listen: the endpoint to bind (empty address: 127.0.0.1; port 0..65535).
 absl::StatusOr<boost::asio::ip::tcp::endpoint> ListenEndpoint(

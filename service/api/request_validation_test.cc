@@ -100,5 +100,34 @@ TEST(RequestValidationTest, SendCloseListenServer) {
   EXPECT_TRUE(IsInvalid(ServerEndpoint(server).status()));
 }
 
+TEST(RequestValidationTest, Offsets) {
+  v1::SendRequest send;
+  EXPECT_TRUE(ValidateSendOffset(send).ok());  // Unset: no check.
+  send.set_data("abc");
+  send.set_offset(UINT64_MAX - 3);
+  EXPECT_TRUE(ValidateSendOffset(send).ok());
+  send.set_offset(UINT64_MAX - 2);
+  EXPECT_TRUE(IsInvalid(ValidateSendOffset(send)));
+  send.clear_data();
+  send.set_offset(UINT64_MAX);
+  EXPECT_TRUE(ValidateSendOffset(send).ok());
+
+  v1::ReceiveRequest receive;
+  EXPECT_TRUE(ValidateReceiveOffset(receive).ok());
+  receive.set_offset(0);
+  EXPECT_TRUE(ValidateReceiveOffset(receive).ok());
+  receive.set_peek(true);
+  const absl::Status both = ValidateReceiveOffset(receive);
+  EXPECT_TRUE(IsInvalid(both));
+  EXPECT_NE(both.message().find("peek"), absl::string_view::npos);
+  receive.clear_offset();
+  EXPECT_TRUE(ValidateReceiveOffset(receive).ok());
+
+  v1::CloseRequest close;
+  EXPECT_TRUE(ValidateListenerClose(close).ok());
+  close.set_send_offset(0);
+  EXPECT_TRUE(IsInvalid(ValidateListenerClose(close)));
+}
+
 }  // namespace
 }  // namespace socketsvc

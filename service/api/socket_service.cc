@@ -121,6 +121,7 @@ grpc::ServerUnaryReactor* SocketServiceImpl::Send(
   if (status.ok()) {
     status = ValidateSendSize(request->data().size(), options_.max_send_bytes);
   }
+  if (status.ok()) status = ValidateSendOffset(*request);
   if (!status.ok()) {
     reactor->Complete(status);
     return reactor;
@@ -131,8 +132,10 @@ grpc::ServerUnaryReactor* SocketServiceImpl::Send(
         if (!result.ok()) return reactor->Complete(result.status());
         response->set_bytes_sent(result->bytes_sent);
         response->set_timed_out(result->timed_out);
+        response->set_offset(result->offset);
         reactor->Complete(absl::OkStatus());
       });
+  if (request->has_offset()) call->offset = request->offset();
   reactor->SetCanceller([session = *session, call] { session->Cancel(call); });
   (*session)->StartSend(call);
   return reactor;
@@ -150,6 +153,7 @@ grpc::ServerUnaryReactor* SocketServiceImpl::Receive(
   absl::StatusOr<ReceiveSizes> sizes = ReceiveSizesFor(
       *request, options_.default_receive_bytes, options_.max_receive_bytes);
   if (status.ok()) status = sizes.status();
+  if (status.ok()) status = ValidateReceiveOffset(*request);
   if (!status.ok()) {
     reactor->Complete(status);
     return reactor;
@@ -161,8 +165,11 @@ grpc::ServerUnaryReactor* SocketServiceImpl::Receive(
         response->set_data(std::move(result->data));
         response->set_eof(result->eof);
         response->set_timed_out(result->timed_out);
+        response->set_offset(result->offset);
         reactor->Complete(absl::OkStatus());
       });
+  if (request->has_offset()) call->offset = request->offset();
+  call->peek = request->peek();
   reactor->SetCanceller([session = *session, call] { session->Cancel(call); });
   (*session)->StartReceive(call);
   return reactor;
@@ -172,6 +179,11 @@ grpc::ServerUnaryReactor* SocketServiceImpl::Close(
     grpc::CallbackServerContext* context, const v1::CloseRequest* request,
     v1::CloseResponse* response) {
   if (IsListenerHandle(request->handle())) {
+    if (absl::Status valid = ValidateListenerClose(*request); !valid.ok()) {
+      auto* reactor = new CallReactor();
+      reactor->Complete(valid);
+      return reactor;
+    }
     return CloseListener(context, request, response);
   }
   auto* reactor = new CallReactor();
@@ -194,6 +206,7 @@ grpc::ServerUnaryReactor* SocketServiceImpl::Close(
         response->set_drain_timed_out(result->drain_timed_out);
         reactor->Complete(absl::OkStatus());
       });
+  if (request->has_send_offset()) call->send_offset = request->send_offset();
   reactor->SetCanceller([session = *session, call] { session->Cancel(call); });
   (*session)->StartClose(call);
   return reactor;

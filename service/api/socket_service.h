@@ -91,6 +91,9 @@ class SocketServiceImpl final : public v1::SocketService::CallbackService {
   grpc::ServerUnaryReactor* GetOptions(grpc::CallbackServerContext* context,
                                        const v1::GetOptionsRequest* request,
                                        v1::SocketOptions* response) override;
+  // pipe_rpc.cc
+  grpc::ServerBidiReactor<v1::PipeRequest, v1::PipeResponse>* Pipe(
+      grpc::CallbackServerContext* context) override;
   // http_server_rpc.cc
   grpc::ServerUnaryReactor* ServerCreate(grpc::CallbackServerContext* context,
                                          const v1::ServerCreateRequest* request,
@@ -107,6 +110,10 @@ class SocketServiceImpl final : public v1::SocketService::CallbackService {
   grpc::ServerUnaryReactor* GetServerInfo(grpc::CallbackServerContext* context,
                                           const v1::GetServerInfoRequest* request,
                                           v1::ServerInfo* response) override;
+  // poll_rpc.cc
+  grpc::ServerUnaryReactor* Poll(grpc::CallbackServerContext* context,
+                                 const v1::PollRequest* request,
+                                 v1::PollResponse* response) override;
 
  private:
   // listen_rpc.cc: Close and GetInfo of a listener handle.

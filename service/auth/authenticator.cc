@@ -1,9 +1,8 @@
 #include "service/auth/authenticator.h"
 
-#include <iostream>
-
 #include "absl/strings/match.h"
 #include "common/socket_error.h"
+#include "service/ops/log.h"
 
 namespace socketsvc {
 namespace {
@@ -15,7 +14,7 @@ absl::Status Unauthenticated(absl::string_view message) {
 
 void PrintWarnings(const TokenSet& tokens) {
   for (const std::string& warning : tokens.warnings) {
-    std::cerr << "socketd: warning: " << warning << std::endl;
+    LogLine(LogLevel::kWarning, warning).Write();
   }
 }
 

@@ -10,6 +10,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "service/ops/log.h"
 #include "service/tls/openssl_util.h"
 
 namespace socketsvc {
@@ -122,15 +123,17 @@ void WarnAboutListener(absl::string_view listen, const AuthOptions& options,
                        bool authenticates) {
   if (IsLocalListenAddress(listen)) return;
   if (!authenticates) {
-    std::cerr << "socketd: warning: no authentication on " << listen
-              << " (--allow_unauthenticated): every caller that reaches it is "
-                 "\"anonymous\" and shares its handles"
-              << std::endl;
+    LogLine(LogLevel::kWarning,
+            absl::StrCat("no authentication on ", listen,
+                         " (--allow_unauthenticated): every caller that reaches it "
+                         "is \"anonymous\" and shares its handles"))
+        .Write();
   } else if (options.tls_cert_file.empty() && !options.tokens_file.empty()) {
-    std::cerr << "socketd: warning: no TLS on " << listen
-              << ": bearer tokens cross the network in plaintext (give "
-                 "--tls_cert and --tls_key)"
-              << std::endl;
+    LogLine(LogLevel::kWarning,
+            absl::StrCat("no TLS on ", listen,
+                         ": bearer tokens cross the network in plaintext (give "
+                         "--tls_cert and --tls_key)"))
+        .Write();
   }
 }
 

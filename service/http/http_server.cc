@@ -143,6 +143,7 @@ void HttpServer::Stop(StopMode mode, absl::AnyInvocable<void(uint32_t)> done) {
     uint32_t rejected = 0;
     if (!self->stopped_) {
       self->stopped_ = true;
+      self->poll_watchers_.WakeAll();  // POLL_EVENT_INVALID from now on.
       boost::system::error_code ignored;
       self->acceptor_.close(ignored);
       self->accept_retry_.cancel();

@@ -32,6 +32,7 @@
 #include "service/http/http_connection.h"
 #include "service/http/http_limits.h"
 #include "service/http/request_index.h"
+#include "service/sessions/poll_watch.h"
 #include "socketsvc/v1/sockets.pb.h"
 
 namespace socketsvc {
@@ -133,6 +134,11 @@ class HttpServer final : public ConnectionHost,
 
   void GetInfo(absl::AnyInvocable<void(absl::StatusOr<v1::ServerInfo>)> done);
 
+  // Poll: reports POLL_EVENT_READABLE while a request is queued (one that a
+  // ServerReceive would take at once), INVALID once stopped; with `watch`
+  // the waiter is woken when a request is queued and when the server stops.
+  void CheckPoll(std::shared_ptr<PollWaiter> waiter, size_t target, bool watch);
+
   // Stops accepting, ends waiting ServerReceives, answers every queued and
   // delivered request 503 (and closes those connections), closes idle ones.
   // `done` (may be empty) gets the number of requests answered 503.
@@ -190,6 +196,7 @@ class HttpServer final : public ConnectionHost,
   // The counters of GetServerInfo (the other fields are filled on demand).
   v1::ServerInfo counters_;
   bool stopped_ = false;
+  PollWatchers poll_watchers_;
 };
 
 }  // namespace socketsvc

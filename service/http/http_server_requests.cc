@@ -68,6 +68,7 @@ void HttpServer::OnRequest(std::shared_ptr<HttpConnection> connection,
     });
     self->queue_.push_back(std::move(request));
     self->Dispatch();
+    if (!self->queue_.empty()) self->poll_watchers_.WakeAll();
   });
 }
 
@@ -153,6 +154,7 @@ void HttpServer::Requeue(std::shared_ptr<HttpRequest> request, std::string handl
     self->counters_.set_requests_received(self->counters_.requests_received() - 1);
     self->queue_.push_front(request);
     self->Dispatch();
+    if (!self->queue_.empty()) self->poll_watchers_.WakeAll();
   });
 }
 
@@ -228,6 +230,16 @@ void HttpServer::AnswerOwn(HttpRequest& request, unsigned status, bool close) {
   if (!connection) return;
   connection->Respond(BuildOwnResponse(status, request.facts, close, absl::Now()),
                       absl::Now() + spec_.limits.idle_timeout, nullptr);
+}
+
+void HttpServer::CheckPoll(std::shared_ptr<PollWaiter> waiter, size_t target,
+                           bool watch) {
+  Post([self = shared_from_this(), waiter = std::move(waiter), target, watch] {
+    if (self->stopped_) return waiter->Report(target, v1::POLL_EVENT_INVALID, -1);
+    if (watch) self->poll_watchers_.Add(waiter, target);
+    // No descriptor: the queue is socketd's own; OnRequest and Requeue wake.
+    waiter->Report(target, self->queue_.empty() ? 0 : v1::POLL_EVENT_READABLE, -1);
+  });
 }
 
 }  // namespace socketsvc

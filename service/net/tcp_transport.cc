@@ -7,6 +7,7 @@
 #include <cerrno>
 
 #include "common/socket_error.h"
+#include "service/ops/counters.h"
 
 namespace socketsvc {
 
@@ -18,6 +19,18 @@ TcpTransport::TcpTransport(boost::asio::ip::tcp::socket socket)
 
 absl::StatusOr<IoProgress> TcpTransport::TryRead(std::string& out,
                                                  size_t max_append) {
+  absl::StatusOr<IoProgress> progress = Receive(out, max_append, 0);
+  if (progress.ok()) CountOps(OpsCounter::kSocketBytesIn, progress->bytes);
+  return progress;
+}
+
+absl::StatusOr<IoProgress> TcpTransport::TryPeek(std::string& out,
+                                                 size_t max_append) {
+  return Receive(out, max_append, MSG_PEEK);
+}
+
+absl::StatusOr<IoProgress> TcpTransport::Receive(std::string& out,
+                                                 size_t max_append, int flags) {
   IoProgress progress;
   if (max_append == 0) return progress;
   const int fd = socket_.native_handle();
@@ -31,7 +44,7 @@ absl::StatusOr<IoProgress> TcpTransport::TryRead(std::string& out,
   out.resize(old_size + want);
   ssize_t n;
   do {
-    n = ::recv(fd, out.data() + old_size, want, 0);
+    n = ::recv(fd, out.data() + old_size, want, flags);
   } while (n < 0 && errno == EINTR);
   const int err = errno;
   out.resize(old_size + std::max<ssize_t>(n, 0));
@@ -58,6 +71,7 @@ absl::StatusOr<IoProgress> TcpTransport::TryWrite(absl::string_view data) {
   } while (n < 0 && errno == EINTR);
   if (n >= 0) {
     progress.bytes = static_cast<size_t>(n);
+    CountOps(OpsCounter::kSocketBytesOut, progress.bytes);
     progress.would_block = progress.bytes < data.size();
     return progress;
   }

@@ -13,6 +13,8 @@ class TcpTransport : public Transport {
 
   absl::StatusOr<IoProgress> TryRead(std::string& out,
                                      size_t max_append) override;
+  absl::StatusOr<IoProgress> TryPeek(std::string& out,
+                                     size_t max_append) override;
   absl::StatusOr<IoProgress> TryWrite(absl::string_view data) override;
   absl::Status ShutdownSend() override;
   void Abort() override;
@@ -20,6 +22,10 @@ class TcpTransport : public Transport {
   boost::asio::ip::tcp::socket& socket() override { return socket_; }
 
  private:
+  // recv() with `flags` (0 or MSG_PEEK), appending to `out`.
+  absl::StatusOr<IoProgress> Receive(std::string& out, size_t max_append,
+                                     int flags);
+
   boost::asio::ip::tcp::socket socket_;
 };
 

@@ -41,6 +41,17 @@ class Transport {
   virtual absl::StatusOr<IoProgress> TryRead(std::string& out,
                                              size_t max_append) = 0;
 
+  // Like TryRead, but the bytes stay queued (MSG_PEEK; for TLS, in the
+  // decrypted buffer) and the next read returns them again. May return fewer
+  // than are queued (TLS: at most one record). `eof` only when nothing is
+  // queued. The default peeks nothing (would_block), which callers must
+  // handle by reading instead.
+  virtual absl::StatusOr<IoProgress> TryPeek(std::string& out, size_t max_append) {
+    IoProgress progress;
+    progress.would_block = true;
+    return progress;
+  }
+
   // Writes a prefix of `data`.
   virtual absl::StatusOr<IoProgress> TryWrite(absl::string_view data) = 0;
 

@@ -1,14 +1,18 @@
 // The audit log: one JSON object per line on stderr for every Connect,
-// Listen, Accept and ServerCreate, written when the RPC completes.
+// Listen, Accept and ServerCreate, written when the RPC completes, in the
+// envelope of socketd's log (log.h):
 //
-//   {"type":"audit","audit":true,"time":"2024-05-01T12:00:00.123Z",
-//    "op":"Connect","principal":"anonymous","caller":"ipv4:127.0.0.1:40000",
-//    "target":"example.test:443","result":"OK","handle":"s1.3f9c…",
-//    "address":"93.184.216.34:443"}
+//   {"ts":"2024-05-01T12:00:00.123Z","level":"info","msg":"audit",
+//    "type":"audit","audit":true,"request_id":"5f0c2a9e41d7b3c8",
+//    "principal":"anonymous","method":"/socketsvc.v1.SocketService/Connect",
+//    "op":"Connect",
+//    "caller":"ipv4:127.0.0.1:40000","target":"example.test:443",
+//    "result":"OK","handle":"s1.3f9c…","address":"93.184.216.34:443"}
 //
 // On failure "result" is the gRPC code name and "error"/"errno"/"message"
-// say why. Keys with nothing to say are left out. A line is written with one
-// write(2), so lines from several threads never interleave.
+// say why. Keys with nothing to say are left out. Audit lines are written
+// whatever --log_level says. A line is written with one write(2), so lines
+// from several threads never interleave.
 //
 // Thread-safe.
 #ifndef SOCKETSVC_SERVICE_OPS_AUDIT_LOG_H_
@@ -19,6 +23,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "service/ops/log.h"
 
 namespace socketsvc {
 
@@ -35,6 +40,9 @@ struct AuditEvent {
   std::string address;  // connected remote / bound local / accepted peer
   // Accept only: no connection came within the call's timeout.
   bool timed_out = false;
+  // The RPC's request id (call_registry.h); may be empty. Last, so that
+  // positional initializers of the fields above keep working.
+  std::string request_id;
 };
 
 // The line (with its '\n') for `event` finished with `status` at `now`.
@@ -44,10 +52,6 @@ std::string FormatAuditLine(const AuditEvent& event, const absl::Status& status,
 
 // "host:port", with an IPv6 literal in brackets ("[::1]:80").
 std::string HostPort(absl::string_view host, absl::string_view port);
-
-// A string as a JSON string literal, quotes included. Bytes that are not
-// valid UTF-8 become U+FFFD, so every line is valid JSON.
-std::string JsonQuote(absl::string_view text);
 
 class AuditLog {
  public:

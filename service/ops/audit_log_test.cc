@@ -39,7 +39,10 @@ TEST(AuditLogTest, SuccessLineHasTheHandleAndNoError) {
   google::protobuf::Struct line = Parse(FormatAuditLine(event, absl::OkStatus(), kTime));
   EXPECT_EQ(Field(line, "type"), "audit");
   EXPECT_TRUE(line.fields().at("audit").bool_value());
-  EXPECT_EQ(Field(line, "time"), "2024-05-01T12:00:00.123Z");
+  EXPECT_EQ(Field(line, "ts"), "2024-05-01T12:00:00.123Z");
+  EXPECT_EQ(Field(line, "level"), "info");
+  EXPECT_EQ(Field(line, "msg"), "audit");
+  EXPECT_EQ(Field(line, "method"), "/socketsvc.v1.SocketService/Connect");
   EXPECT_EQ(Field(line, "op"), "Connect");
   EXPECT_EQ(Field(line, "principal"), "anonymous");
   EXPECT_EQ(Field(line, "caller"), "ipv4:127.0.0.1:40000");

@@ -1,5 +1,7 @@
 #include "service/sessions/listener.h"
 
+#include <poll.h>
+
 #include <algorithm>
 
 #include <boost/asio/bind_executor.hpp>
@@ -187,10 +189,24 @@ void Listener::Release(const absl::Status& pending_status) {
   std::deque<std::shared_ptr<AcceptCall>> calls;
   calls.swap(accepts_);
   for (auto& call : calls) call->Finish(pending_status);
+  poll_watchers_.WakeAll();
   if (release_hook_) {
     auto hook = std::move(release_hook_);
     hook();
   }
+}
+
+void Listener::CheckPoll(std::shared_ptr<PollWaiter> waiter, size_t target,
+                         bool watch) {
+  asio::post(strand_, [self = shared_from_this(), waiter = std::move(waiter), target,
+                       watch] {
+    if (self->released_) return waiter->Report(target, v1::POLL_EVENT_INVALID, -1);
+    if (watch) self->poll_watchers_.Add(waiter, target);
+    const int fd = self->acceptor_.native_handle();
+    pollfd kernel{fd, POLLIN, 0};
+    const bool waiting = ::poll(&kernel, 1, 0) > 0 && (kernel.revents & POLLIN) != 0;
+    waiter->Report(target, waiting ? v1::POLL_EVENT_ACCEPTABLE : 0, fd);
+  });
 }
 
 void Listener::GetInfo(absl::AnyInvocable<void(absl::StatusOr<v1::SocketInfo>)> done) {

@@ -20,6 +20,7 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "service/sessions/pending_call.h"
+#include "service/sessions/poll_watch.h"
 #include "socketsvc/v1/sockets.pb.h"
 
 namespace socketsvc {
@@ -57,6 +58,10 @@ class Listener : public std::enable_shared_from_this<Listener> {
   void GetInfo(absl::AnyInvocable<void(absl::StatusOr<v1::SocketInfo>)> done);
   // Stops listening because socketd stops; pending Accepts fail UNAVAILABLE.
   void Shutdown();
+  // Poll: reports POLL_EVENT_ACCEPTABLE while a connection waits in the
+  // backlog (seen with poll(2), nothing is accepted), INVALID once released;
+  // with `watch` the waiter is woken at the release.
+  void CheckPoll(std::shared_ptr<PollWaiter> waiter, size_t target, bool watch);
 
   // Use Create.
   Listener(boost::asio::any_io_executor executor, std::string handle,
@@ -84,6 +89,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
   bool released_ = false;
   uint64_t accepted_ = 0;
   absl::AnyInvocable<void()> release_hook_;
+  PollWatchers poll_watchers_;
 };
 
 }  // namespace socketsvc

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -27,11 +28,15 @@ struct ReceiveResult {
   std::string data;
   bool eof = false;
   bool timed_out = false;
+  // Stream position of data[0] (ReceiveResponse.offset).
+  uint64_t offset = 0;
 };
 
 struct SendResult {
   uint64_t bytes_sent = 0;
   bool timed_out = false;
+  // Bytes of the stream written so far (SendResponse.offset).
+  uint64_t offset = 0;
 };
 
 struct CloseResult {
@@ -97,8 +102,13 @@ class ReceiveCall : public CompletingCall<ReceiveResult> {
 
   const size_t max_bytes;
   const size_t min_bytes;
-  // Bytes read so far for this call.
+  // Set before the call is started (ReceiveRequest.offset / peek).
+  std::optional<uint64_t> offset;
+  bool peek = false;
+  // Bytes read so far for this call (a peek holds none while it waits).
   ReceiveResult result;
+  // It reached the head of the queue and its offset was accepted.
+  bool started = false;
 };
 
 class SendCall : public CompletingCall<SendResult> {
@@ -109,7 +119,13 @@ class SendCall : public CompletingCall<SendResult> {
       : CompletingCall(deadline, std::move(done)), data(data) {}
 
   const absl::string_view data;
+  // Set before the call is started (SendRequest.offset).
+  std::optional<uint64_t> offset;
+  // Bytes of `data` in the kernel, a duplicate prefix skipped by the offset
+  // included.
   size_t sent = 0;
+  // It reached the head of the queue (its offset was checked).
+  bool started = false;
 };
 
 class CloseCall : public CompletingCall<CloseResult> {
@@ -119,6 +135,8 @@ class CloseCall : public CompletingCall<CloseResult> {
       : CompletingCall(deadline, std::move(done)), mode(mode) {}
 
   const v1::CloseMode mode;
+  // Set before the call is started (CloseRequest.send_offset).
+  std::optional<uint64_t> send_offset;
   CloseResult result;
 };
 

@@ -140,8 +140,18 @@ void Session::FillInfo(v1::SocketInfo& info) const {
   info.set_bytes_received(bytes_received_);
   info.set_idle_ms(absl::ToInt64Milliseconds(now - last_activity_));
   info.set_age_ms(absl::ToInt64Milliseconds(now - created_));
-  info.set_pending_sends(static_cast<uint32_t>(sends_.size()));
-  info.set_pending_receives(static_cast<uint32_t>(receives_.size()));
+  // A Pipe's turns are not calls: it shows as `piped`.
+  const size_t pipe_sends = pipe_ && pipe_->send_turn_ ? 1 : 0;
+  const size_t pipe_receives = pipe_ && pipe_->receive_turn_ ? 1 : 0;
+  info.set_pending_sends(
+      static_cast<uint32_t>(sends_.size() - std::min(sends_.size(), pipe_sends)));
+  info.set_pending_receives(static_cast<uint32_t>(
+      receives_.size() - std::min(receives_.size(), pipe_receives)));
+  info.set_piped(pipe_ != nullptr);
+  info.set_retained_receive_bytes(offsets_.retained_bytes());
+  if (offsets_.retained_bytes() > 0) {
+    info.set_retained_receive_offset(offsets_.retained_offset());
+  }
   if (const v1::TlsInfo* tls = transport_->tls_info()) *info.mutable_tls() = *tls;
   if (!broken_.ok()) {
     if (auto detail = GetErrorDetail(broken_)) {
@@ -168,11 +178,11 @@ void Session::OnDeadline(const std::shared_ptr<PendingCall>& call) {
   if (auto receive = std::dynamic_pointer_cast<ReceiveCall>(call)) {
     RemoveFromQueue(receives_, receive);
     receive->result.timed_out = true;
-    receive->Finish(std::move(receive->result));
+    AnswerReceive(*receive);
     PumpReceives();
   } else if (auto send = std::dynamic_pointer_cast<SendCall>(call)) {
     RemoveFromQueue(sends_, send);
-    send->Finish(SendResult{send->sent, /*timed_out=*/true});
+    AnswerSend(*send, /*timed_out=*/true);
     PumpSends();
   } else if (call == draining_close_) {
     FinishDrain(/*timed_out=*/true);
@@ -191,6 +201,8 @@ void Session::CancelOnStrand(const std::shared_ptr<PendingCall>& call) {
     unclaimed_.insert(0, receive->result.data);
     receive->Finish(cancelled);
     PumpReceives();
+    // Bytes held here are readable, and no kernel event says so.
+    if (!unclaimed_.empty()) poll_watchers_.WakeAll();
   } else if (auto send = std::dynamic_pointer_cast<SendCall>(call)) {
     RemoveFromQueue(sends_, send);
     send->Finish(cancelled);
@@ -229,6 +241,7 @@ void Session::Release() {
   idle_timer_.cancel();
   if (stop_timer_) stop_timer_->cancel();
   transport_->Close();
+  poll_watchers_.WakeAll();  // Their handle is gone: POLL_EVENT_INVALID.
   if (release_hook_) {
     auto hook = std::move(release_hook_);
     hook();

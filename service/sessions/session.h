@@ -4,8 +4,10 @@
 // Send and Close calls, readiness waits and deadline timers. One Send and one
 // Receive run at once (TCP is full duplex); further calls of the same
 // direction wait in arrival order. Nothing is buffered beyond the kernel's,
-// except the bytes of a Receive cancelled after it had read some, which the
-// next Receive returns first.
+// except the bytes of a Receive cancelled after it had read some (or of a
+// peek waiting for min_bytes), which the next Receive returns first, and the
+// last answer of a Receive with an offset, kept for its retry
+// (StreamOffsets).
 //
 // Thread-safe: public methods may be called from any thread; they post to
 // the strand. Completions run on the strand and must not block.
@@ -27,6 +29,9 @@
 #include "service/net/transport.h"
 #include "service/tls/tls_handshake.h"
 #include "service/sessions/pending_call.h"
+#include "service/sessions/poll_watch.h"
+#include "service/sessions/stream_offsets.h"
+#include "service/sessions/pipe_call.h"
 #include "socketsvc/v1/sockets.pb.h"
 
 namespace socketsvc {
@@ -84,6 +89,23 @@ class Session : public std::enable_shared_from_this<Session> {
   // Aborts the connection and fails every pending call (socketd stopping).
   void Shutdown();
 
+  // Pipe (session_pipe.cc). AttachPipe gives `pipe` the socket's Receive
+  // and Send turns until it ends: calls queued before it run first, later
+  // ones wait behind it. One pipe at a time; a refused attach ends it at
+  // once (FAILED_PRECONDITION/HANDLE_BUSY for a second pipe). The pipe
+  // reads its first chunk as soon as its Receive turn comes.
+  void AttachPipe(std::shared_ptr<PipeCall> pipe);
+  // The stream took the last chunk: read the next one.
+  void PipeReadNext(std::shared_ptr<PipeCall> pipe);
+  // Writes all of `data` (valid until `written` or `ended`); non-empty.
+  void PipeWrite(std::shared_ptr<PipeCall> pipe, absl::string_view data);
+  // The stream's writes are over (the client half-closed): the pipe gives
+  // up its Send turn, after shutdown(WR) if it was made half_close_on_end.
+  void PipeWritesDone(std::shared_ptr<PipeCall> pipe);
+  // Ends the pipe with `status` (stream cancelled, bad request); the socket
+  // stays as it is and no byte the pipe did not hand out is lost.
+  void DetachPipe(std::shared_ptr<PipeCall> pipe, absl::Status status);
+
   // socketd stopping gracefully: new calls fail UNAVAILABLE/SHUTTING_DOWN,
   // waiting Receives are answered now (with the bytes they hold, else
   // SHUTTING_DOWN), running Sends may finish; then a COMPLETE close (FIN,
@@ -100,6 +122,12 @@ class Session : public std::enable_shared_from_this<Session> {
   void SetOptions(v1::SocketOptions options,
                   absl::AnyInvocable<void(absl::StatusOr<v1::SocketOptions>)> done);
   void GetOptions(absl::AnyInvocable<void(absl::StatusOr<v1::SocketOptions>)> done);
+
+  // Poll (session_poll.cc): reports the socket's PollEvent bits to `waiter`
+  // from the strand, without taking a byte; with `watch` the waiter is also
+  // woken when bytes socketd holds, a finished handshake or the release
+  // change them.
+  void CheckPoll(std::shared_ptr<PollWaiter> waiter, size_t target, bool watch);
 
  private:
   // --- strand only, session.cc ---
@@ -120,6 +148,21 @@ class Session : public std::enable_shared_from_this<Session> {
   void PumpReceives();
   // Returns false if the head call must wait for readability.
   bool ServiceReceive(ReceiveCall& call);
+  // --- strand only, session_offsets.cc: offsets and peek ---
+  // The head Receive starts: checks its offset (a retry gets the retained
+  // chunk back in front of the unread bytes) or drops the retention.
+  absl::Status BeginReceive(ReceiveCall& call);
+  bool ServicePeek(ReceiveCall& call);
+  // Finishes a Receive with its result: sets the offset, retains the answer
+  // of a Receive with an offset.
+  void AnswerReceive(ReceiveCall& call);
+  // The head Send starts: skips the duplicate prefix of its offset. False if
+  // that finished the call.
+  bool BeginSend(SendCall& call);
+  void AnswerSend(SendCall& call, bool timed_out);
+  // Bytes of the stream answered by Receives so far (read, not unclaimed,
+  // not held by the head Receive).
+  uint64_t DeliveredPosition() const;
   void PumpSends();
   bool ServiceSend(SendCall& call);
   void WaitReadable();
@@ -127,6 +170,26 @@ class Session : public std::enable_shared_from_this<Session> {
   void OnReadable();
   void OnWritable();
   void MarkBroken(const absl::Status& status);
+
+  // --- strand only, session_pipe.cc ---
+  void AttachPipeOnStrand(std::shared_ptr<PipeCall> pipe);
+  // PumpReceives/PumpSends hand their turn to these while the pipe holds it.
+  void PumpPipeRead();
+  void PumpPipeWrite();
+  // A Close, the idle timeout or the shutdown failed one of the pipe's turns.
+  void OnPipeTurnTaken(PipeCall* pipe, bool receive_turn, absl::Status status);
+  // Detaches the pipe (turns leave the queues) and runs its `ended`.
+  void EndPipe(const absl::Status& status);
+  bool IsPipeTurn(const std::shared_ptr<ReceiveCall>& call) const {
+    return pipe_ && call == pipe_->receive_turn_;
+  }
+  bool IsPipeTurn(const std::shared_ptr<SendCall>& call) const {
+    return pipe_ && call == pipe_->send_turn_;
+  }
+  template <typename Queue, typename Turn>
+  static bool HasTurn(const Queue& queue, const Turn& turn) {
+    return turn && !queue.empty() && queue.front() == turn;
+  }
 
   // --- strand only, session_tls.cc ---
   void UpgradeOnStrand(std::shared_ptr<TlsUpgradeCall> call);
@@ -139,6 +202,11 @@ class Session : public std::enable_shared_from_this<Session> {
   void ArmIdleTimerIn(absl::Duration left);
   void OnIdleTimer();
   absl::StatusOr<v1::SocketOptions> ReadOptions() const;
+
+  // --- strand only, session_poll.cc ---
+  // The PollEvent bits that hold now; `fd` the descriptor the kernel can
+  // watch for the rest, or -1.
+  uint32_t PollEventsOnStrand(int& fd);
 
   // --- strand only, session_close.cc ---
   void AbortOnStrand(const absl::Status& pending_status);
@@ -176,8 +244,13 @@ class Session : public std::enable_shared_from_this<Session> {
   // A StartTls in progress, and the handshake driving it.
   std::shared_ptr<TlsUpgradeCall> upgrading_;
   std::shared_ptr<TlsHandshake> handshake_;
+  // The attached Pipe stream, if any; its turns are in receives_ and sends_.
+  std::shared_ptr<PipeCall> pipe_;
   // Bytes read by a cancelled Receive, returned first by the next one.
   std::string unclaimed_;
+  // Exactly-once offsets: the retained chunk of the last Receive with an
+  // offset (bytes_sent_ is the send offset).
+  StreamOffsets offsets_;
   bool read_wait_armed_ = false;
   bool write_wait_armed_ = false;
   // What the last blocked read or write waits for (TLS can cross them).
@@ -202,6 +275,9 @@ class Session : public std::enable_shared_from_this<Session> {
   // Set by Drain (socketd stopping); stop_timer_ aborts at its deadline.
   bool stopping_ = false;
   std::unique_ptr<boost::asio::steady_timer> stop_timer_;
+  // Polls waiting on this socket (CheckPoll with watch), woken on changes
+  // the kernel does not show.
+  PollWatchers poll_watchers_;
 };
 
 }  // namespace socketsvc

@@ -72,7 +72,7 @@ void Session::DrainOnStrand(absl::Time deadline) {
       call->Finish(ShuttingDownStatus());
     } else {
       call->result.timed_out = true;
-      call->Finish(std::move(call->result));
+      AnswerReceive(*call);
     }
   }
   MaybeBeginStopClose();
@@ -91,6 +91,13 @@ void Session::MaybeBeginStopClose() {
 void Session::CloseOnStrand(std::shared_ptr<CloseCall> call) {
   if (call->finished()) return;  // Cancelled before it arrived.
   if (released_) return call->Finish(ReleasedStatus());
+  if (call->send_offset.has_value()) {
+    // Refused before anything changes: a close never cuts bytes the caller
+    // believes sent.
+    absl::Status short_close =
+        StreamOffsets::CheckFinalSendOffset(*call->send_offset, bytes_sent_);
+    if (!short_close.ok()) return call->Finish(short_close);
+  }
   AbandonUpgrade();
   switch (call->mode) {
     case v1::CLOSE_MODE_ABORT:
@@ -100,8 +107,13 @@ void Session::CloseOnStrand(std::shared_ptr<CloseCall> call) {
       DiscardQueued();
       return ReleaseNow(*call);
     case v1::CLOSE_MODE_PARTIAL:
-      // A second Close releases, whatever its mode.
+      // A second Close releases, whatever its mode; but a PARTIAL with a
+      // send_offset is idempotent (a retry whose first answer was lost must
+      // not release the handle): it answers as the first one did.
       if (!send_shut_) return ClosePartial(*call);
+      if (call->send_offset.has_value() && !draining_close_) {
+        return call->Finish(CloseResult{/*released=*/false, 0, false});
+      }
       return BeginDrain(std::move(call));
     default:
       return BeginDrain(std::move(call));

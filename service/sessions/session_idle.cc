@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/socket_error.h"
 #include "service/net/socket_options.h"
+#include "service/ops/counters.h"
 #include "service/sessions/session.h"
 
 namespace socketsvc {
@@ -51,6 +52,7 @@ void Session::OnIdleTimer() {
   }
   if (now < last_activity_ + idle_timeout_) return ArmIdleTimer();
   // Idle for the whole period: reset, as Tibbo does for TCP, and release.
+  CountOps(OpsCounter::kIdleReaps);
   AbortOnStrand(SocketErrorStatus(
       absl::StatusCode::kAborted, v1::SOCKET_ERROR_TIMED_OUT,
       absl::StrCat("idle timeout: no data moved for ",

@@ -76,6 +76,8 @@ void Session::EnqueueSend(std::shared_ptr<SendCall> call) {
 void Session::PumpReceives() {
   while (!receives_.empty()) {
     std::shared_ptr<ReceiveCall> head = receives_.front();
+    // A Pipe holds the turn until it ends (session_pipe.cc).
+    if (IsPipeTurn(head)) return PumpPipeRead();
     if (!ServiceReceive(*head)) {
       return receive_waits_writable_ ? WaitWritable() : WaitReadable();
     }
@@ -84,6 +86,13 @@ void Session::PumpReceives() {
 }
 
 bool Session::ServiceReceive(ReceiveCall& call) {
+  if (!call.started) {
+    if (absl::Status status = BeginReceive(call); !status.ok()) {
+      call.Finish(status);
+      return true;
+    }
+  }
+  if (call.peek) return ServicePeek(call);
   ReceiveResult& result = call.result;
   if (!unclaimed_.empty()) {
     const size_t take =
@@ -120,13 +129,14 @@ bool Session::ServiceReceive(ReceiveCall& call) {
       break;
     }
   }
-  call.Finish(std::move(result));  // No-op if already finished with an error.
+  AnswerReceive(call);  // No-op if already finished with an error.
   return true;
 }
 
 void Session::PumpSends() {
   while (!sends_.empty()) {
     std::shared_ptr<SendCall> head = sends_.front();
+    if (IsPipeTurn(head)) return PumpPipeWrite();
     if (!ServiceSend(*head)) {
       return send_waits_readable_ ? WaitReadable() : WaitWritable();
     }
@@ -137,6 +147,7 @@ void Session::PumpSends() {
 }
 
 bool Session::ServiceSend(SendCall& call) {
+  if (!call.started && !BeginSend(call)) return true;
   if (send_shut_) {
     call.Finish(SocketErrorStatus(
         absl::StatusCode::kFailedPrecondition, v1::SOCKET_ERROR_BROKEN_PIPE,
@@ -162,11 +173,11 @@ bool Session::ServiceSend(SendCall& call) {
     if (progress->would_block && call.sent < call.data.size()) {
       send_waits_readable_ = progress->wants_other_direction;
       if (!DeadlinePassed(call)) return false;
-      call.Finish(SendResult{call.sent, /*timed_out=*/true});
+      AnswerSend(call, /*timed_out=*/true);
       return true;
     }
   }
-  call.Finish(SendResult{call.sent, /*timed_out=*/false});
+  AnswerSend(call, /*timed_out=*/false);
   return true;
 }
 

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
@@ -46,6 +47,8 @@ class SessionTable {
   }
 
   size_t size() const { return sessions_.size(); }
+  // Every session now (the metrics' count by state).
+  std::vector<std::shared_ptr<Session>> All() const { return sessions_.All(); }
   // Sessions `owner` holds (released ones no longer count).
   size_t CountOf(absl::string_view owner) const { return sessions_.CountOf(owner); }
 

@@ -25,6 +25,7 @@ absl::Status Session::UpgradeBlocker() const {
   if (draining_close_ || send_shut_ || peer_eof_ || !broken_.ok()) {
     return refuse("the connection is no longer open both ways");
   }
+  if (pipe_) return refuse("a Pipe is attached to the handle");
   if (!receives_.empty() || !sends_.empty()) {
     return refuse("Send or Receive calls are pending on the handle");
   }
@@ -55,6 +56,7 @@ void Session::UpgradeOnStrand(std::shared_ptr<TlsUpgradeCall> call) {
       [self = shared_from_this(), call](absl::Status status) {
         self->upgrading_.reset();
         self->handshake_.reset();
+        self->poll_watchers_.WakeAll();  // The socket's readiness is its own again.
         if (!status.ok()) {
           // A failed handshake leaves the stream in an unknown state.
           self->MarkBroken(status);

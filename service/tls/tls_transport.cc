@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/socket_error.h"
+#include "service/ops/counters.h"
 #include "service/tls/peer_certificate.h"
 
 namespace socketsvc {
@@ -65,6 +66,18 @@ absl::StatusOr<IoProgress> TlsTransport::TryHandshake() {
 
 absl::StatusOr<IoProgress> TlsTransport::TryRead(std::string& out,
                                                  size_t max_append) {
+  absl::StatusOr<IoProgress> progress = Read(out, max_append, /*peek=*/false);
+  if (progress.ok()) CountOps(OpsCounter::kSocketBytesIn, progress->bytes);
+  return progress;
+}
+
+absl::StatusOr<IoProgress> TlsTransport::TryPeek(std::string& out,
+                                                 size_t max_append) {
+  return Read(out, max_append, /*peek=*/true);
+}
+
+absl::StatusOr<IoProgress> TlsTransport::Read(std::string& out, size_t max_append,
+                                              bool peek) {
   if (max_append == 0) return IoProgress{};
   // Grow by what OpenSSL already holds, or by one record.
   const size_t want = std::min(
@@ -74,7 +87,8 @@ absl::StatusOr<IoProgress> TlsTransport::TryRead(std::string& out,
   size_t n = 0;
   ERR_clear_error();
   errno = 0;
-  const int ret = SSL_read_ex(ssl_.get(), out.data() + old_size, want, &n);
+  const int ret = peek ? SSL_peek_ex(ssl_.get(), out.data() + old_size, want, &n)
+                       : SSL_read_ex(ssl_.get(), out.data() + old_size, want, &n);
   out.resize(old_size + (ret == 1 ? n : 0));
   if (ret == 1) {
     IoProgress progress;
@@ -93,6 +107,7 @@ absl::StatusOr<IoProgress> TlsTransport::TryWrite(absl::string_view data) {
   if (ret == 1) {
     IoProgress progress;
     progress.bytes = n;
+    CountOps(OpsCounter::kSocketBytesOut, n);
     progress.would_block = n < data.size();
     return progress;
   }

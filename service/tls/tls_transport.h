@@ -30,6 +30,9 @@ class TlsTransport : public Transport {
 
   absl::StatusOr<IoProgress> TryRead(std::string& out,
                                      size_t max_append) override;
+  // SSL_peek: decrypted bytes stay in OpenSSL's buffer for the next read.
+  absl::StatusOr<IoProgress> TryPeek(std::string& out,
+                                     size_t max_append) override;
   absl::StatusOr<IoProgress> TryWrite(absl::string_view data) override;
   // Sends close_notify, then FIN.
   absl::Status ShutdownSend() override;
@@ -42,6 +45,8 @@ class TlsTransport : public Transport {
   }
 
  private:
+  // SSL_read_ex or SSL_peek_ex into `out`.
+  absl::StatusOr<IoProgress> Read(std::string& out, size_t max_append, bool peek);
   // Maps an SSL_get_error result of a read, write or handshake.
   absl::StatusOr<IoProgress> Outcome(int ret, absl::string_view operation);
   void CaptureInfo();

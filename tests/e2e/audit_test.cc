@@ -82,7 +82,12 @@ TEST(AuditTest, EveryConnectListenAcceptAndServerCreateIsLogged) {
   EXPECT_EQ(Field(connects[0], "handle"), connected->handle());
   EXPECT_EQ(Field(connects[0], "address"), peer_address);
   EXPECT_NE(Field(connects[0], "caller").find("127.0.0.1"), std::string::npos);
-  EXPECT_NE(Field(connects[0], "time"), "<absent>");
+  EXPECT_NE(Field(connects[0], "ts"), "<absent>");
+  // The envelope of every log line, with the RPC's request id.
+  EXPECT_EQ(Field(connects[0], "level"), "info");
+  EXPECT_EQ(Field(connects[0], "method"), "/socketsvc.v1.SocketService/Connect");
+  EXPECT_EQ(Field(connects[0], "request_id").size(), 16u);
+  EXPECT_NE(Field(connects[0], "request_id"), Field(connects[1], "request_id"));
   EXPECT_EQ(Field(connects[1], "target"), absl::StrCat("127.0.0.1:", closed));
   EXPECT_EQ(Field(connects[1], "result"), "UNAVAILABLE");
   EXPECT_EQ(Field(connects[1], "error"), "SOCKET_ERROR_CONNECTION_REFUSED");

@@ -120,7 +120,13 @@ class Garbage {
       if (OneIn(3)) continue;
       if (field->is_repeated()) {
         const int n = OneIn(10) ? 200 : static_cast<int>(Below(4));
-        for (int k = 0; k < n; ++k) Add(message, *reflection, field, depth);
+        // Requests stay "huge (up to 1 MiB)": 200 entries of 70 KB strings
+        // (Poll items, ServerSend headers) would make 14 MB messages, whose
+        // decoding alone raises socketd's RSS high-water mark above what
+        // the flood's RSS check allows for.
+        for (int k = 0; k < n && message.ByteSizeLong() <= (1u << 20); ++k) {
+          Add(message, *reflection, field, depth);
+        }
       } else {
         Set(message, *reflection, field, depth);
       }

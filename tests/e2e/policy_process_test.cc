@@ -46,7 +46,8 @@ TEST(PolicyProcessTest, SighupReloadsThePolicyAndABrokenFileKeepsTheOldOne) {
   ASSERT_TRUE(socketd.WaitForStderr(
       absl::StrCat("policy ", path, ": line 3, column"), 1000))
       << socketd.stderr_text();
-  EXPECT_TRUE(absl::StrContains(socketd.stderr_text(), "\"ALOW\""));
+  // The parser's quote of the bad word, inside a JSON log line.
+  EXPECT_TRUE(absl::StrContains(socketd.stderr_text(), "\\\"ALOW\\\""));
   EXPECT_TRUE(client.Connect("127.0.0.1", peer.port(), 5000).ok());
 
   // Back to denying: the session made in between is not touched.

@@ -107,6 +107,16 @@ ctl info "$H" >"$WORK/info" 2>&1
 grep -q "OPEN" "$WORK/info" && ok "info: state OPEN" || fail "info: $(cat "$WORK/info")"
 ctl recv "$H" --timeout_ms=100 2>"$WORK/recv.err" >/dev/null
 grep -q "timed out" "$WORK/recv.err" && ok "recv: reports timeout" || fail "recv timeout: $(cat "$WORK/recv.err")"
+# poll: writable at once; readable only once the echo is back (and then recv
+# still gets every byte); a timeout; a handle that names nothing.
+expect_eq "poll: writable" "$H writable" "$(ctl poll "$H=w" --timeout_ms=5000)"
+ctl poll "$H" --timeout_ms=100 2>"$WORK/poll.err" >"$WORK/poll.out"
+grep -q "timed out" "$WORK/poll.err" && [[ ! -s "$WORK/poll.out" ]] && ok "poll: reports timeout" || fail "poll timeout: $(cat "$WORK/poll.err" "$WORK/poll.out")"
+ctl send "$H" pong >/dev/null
+expect_eq "poll: readable" "$H readable" "$(ctl poll "$H" --timeout_ms=5000)"
+expect_eq "poll: unknown handle" "s1.0123456789abcdef0123456789abcdef invalid" \
+  "$(ctl poll s1.0123456789abcdef0123456789abcdef "$H=a" --timeout_ms=0)"
+expect_eq "recv after poll" "pong" "$(ctl recv "$H" --min_bytes=4 --timeout_ms=5000)"
 ctl close "$H" --mode=partial >/dev/null
 expect_eq "close partial: exit code" 0 "$?"
 ctl send "$H" more >/dev/null 2>"$WORK/send.err"

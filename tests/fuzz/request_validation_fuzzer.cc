@@ -145,6 +145,12 @@ void FuzzOne(Rpc rpc, absl::string_view bytes) {
       CheckHandle(request.handle(), "handle");
       CheckRefusal(ValidateSendSize(request.data().size(), kMaxSendBytes));
       CheckRefusal(ValidateSendSize(request.data().size(), 0));
+      const absl::Status offset = ValidateSendOffset(request);
+      CheckRefusal(offset);
+      // An accepted offset leaves room for every byte of data.
+      if (offset.ok() && request.has_offset()) {
+        FUZZ_CHECK(request.offset() <= UINT64_MAX - request.data().size());
+      }
       CheckDeadline(request);
       return;
     }
@@ -164,6 +170,9 @@ void FuzzOne(Rpc rpc, absl::string_view bytes) {
         FUZZ_CHECK(sizes->min_bytes <= sizes->max_bytes);
         FUZZ_CHECK(sizes->max_bytes <= std::max<uint32_t>(max_bytes, 1));
       }
+      const absl::Status offset = ValidateReceiveOffset(request);
+      CheckRefusal(offset);
+      FUZZ_CHECK(offset.ok() == !(request.peek() && request.has_offset()));
       CheckDeadline(request);
       return;
     }
@@ -172,6 +181,7 @@ void FuzzOne(Rpc rpc, absl::string_view bytes) {
       if (!Parse(bytes, request)) return;
       CheckHandle(request.handle(), "handle");
       CheckRefusal(ValidateCloseMode(request.mode()));
+      CheckRefusal(ValidateListenerClose(request));
       CheckDeadline(request);
       return;
     }

@@ -166,6 +166,25 @@ CertificateAuthority::IssueLocalhostServerCert(Validity validity) {
   return IssueServerCert({"localhost"}, {"127.0.0.1", "::1"}, validity);
 }
 
+absl::StatusOr<IssuedCertificate> CertificateAuthority::IssuePeerCert(
+    const std::vector<std::string>& dns_names,
+    const std::vector<std::string>& ip_addresses) {
+  if (dns_names.empty() && ip_addresses.empty()) {
+    return absl::InvalidArgumentError("a peer certificate needs a name");
+  }
+  Request request;
+  for (const std::string& name : dns_names) {
+    request.subject_alt_names.push_back("DNS:" + name);
+  }
+  for (const std::string& ip : ip_addresses) {
+    request.subject_alt_names.push_back("IP:" + ip);
+  }
+  request.common_name =
+      dns_names.empty() ? ip_addresses.front() : dns_names.front();
+  request.extended_key_usage = "serverAuth, clientAuth";
+  return Issue(request);
+}
+
 absl::StatusOr<IssuedCertificate> CertificateAuthority::IssueClientCert(
     const std::string& common_name, const std::vector<std::string>& uris,
     const std::vector<std::string>& dns_names, Validity validity) {

@@ -73,6 +73,13 @@ class CertificateAuthority {
       const std::vector<std::string>& dns_names = {},
       Validity validity = Validity::kValid);
 
+  // A certificate for both ends of mutual TLS (serverAuth and clientAuth),
+  // as socketd replicas present to each other: subjectAltName `dns_names`
+  // and `ip_addresses`, subject CN the first of them.
+  absl::StatusOr<IssuedCertificate> IssuePeerCert(
+      const std::vector<std::string>& dns_names,
+      const std::vector<std::string>& ip_addresses = {});
+
   // `openssl verify -CAfile cert_path() [-purpose purpose] cert_file`: exit
   // code 0 and "OK" when the chain holds; otherwise the output names the
   // reason ("certificate has expired", "unable to get local issuer
