@@ -11,24 +11,15 @@
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "client/client_call.h"
 #include "client/retrying_stream.h"
 #include "common/grpc_status.h"
 #include "common/socket_error.h"
 
 namespace socketsvc {
-namespace {
 
-absl::Status CancelledStatus(absl::string_view message) {
-  return SocketErrorStatus(absl::StatusCode::kCancelled,
-                           v1::SOCKET_ERROR_CANCELLED, message);
-}
-
-absl::Status EmptyHandleStatus() {
-  return SocketErrorStatus(absl::StatusCode::kInvalidArgument,
-                           v1::SOCKET_ERROR_INVALID_REQUEST, "handle is empty");
-}
-
-}  // namespace
+using client_internal::CancelledStatus;
+using client_internal::EmptyHandleStatus;
 
 // --- CancelToken -------------------------------------------------------------
 
@@ -106,42 +97,6 @@ Client Client::WithBearerToken(absl::string_view token) const {
   Client copy = *this;
   copy.authorization_ = token.empty() ? "" : absl::StrCat("Bearer ", token);
   return copy;
-}
-
-template <typename Response, typename Rpc>
-absl::StatusOr<Response> Client::Invoke(const CallOptions& options,
-                                        Rpc rpc) const {
-  grpc::ClientContext context;
-  if (!authorization_.empty()) context.AddMetadata("authorization", authorization_);
-  if (options.rpc_timeout != absl::InfiniteDuration()) {
-    context.set_deadline(absl::ToChronoTime(absl::Now() + options.rpc_timeout));
-  }
-  if (options.wait_for_ready) context.set_wait_for_ready(true);
-
-  CancelToken* token = options.cancel.get();
-  if (token != nullptr && !token->Register(&context)) {
-    return CancelledStatus("cancelled before the call started");
-  }
-  Response response;
-  grpc::Status status = rpc(&context, &response);
-  if (token != nullptr) token->Unregister(&context);
-
-  if (status.ok()) return response;
-  absl::Status result = FromGrpcStatus(status);
-  // A call cancelled by the token ends on the client side, without socketd's
-  // detail; add the SocketError so callers can test for it uniformly.
-  if (result.code() == absl::StatusCode::kCancelled && token != nullptr &&
-      token->cancelled() && !GetErrorDetail(result).has_value()) {
-    return CancelledStatus(result.message());
-  }
-  return result;
-}
-
-template <typename Response, typename Attempt>
-absl::StatusOr<Response> Client::Idempotent(const CallOptions& options,
-                                            Attempt attempt) const {
-  if (!retry_) return attempt(options);
-  return RetryIdempotent<Response>(retry_->policy(), options, std::move(attempt));
 }
 
 Client Client::WithRetryPolicy(const RetryPolicy& policy) const {
@@ -433,107 +388,6 @@ absl::StatusOr<v1::SocketOptions> Client::GetOptions(absl::string_view handle,
           return stub_->GetOptions(context, request, response);
         });
   });
-}
-
-// --- Server side -------------------------------------------------------------
-
-absl::StatusOr<v1::ListenResponse> Client::Listen(absl::string_view bind_address,
-                                                  uint32_t port, uint32_t backlog,
-                                                  const CallOptions& options) const {
-  v1::ListenRequest request;
-  request.set_bind_address(std::string(bind_address));
-  request.set_port(port);
-  request.set_backlog(backlog);
-  return Invoke<v1::ListenResponse>(
-      options, [&](grpc::ClientContext* context, v1::ListenResponse* response) {
-        return stub_->Listen(context, request, response);
-      });
-}
-
-absl::StatusOr<v1::AcceptResponse> Client::Accept(
-    absl::string_view listener, std::optional<int64_t> timeout_ms,
-    const CallOptions& options) const {
-  if (listener.empty()) return EmptyHandleStatus();
-  v1::AcceptRequest request;
-  request.set_listener(std::string(listener));
-  if (timeout_ms.has_value()) request.set_timeout_ms(*timeout_ms);
-  absl::StatusOr<v1::AcceptResponse> accepted = Invoke<v1::AcceptResponse>(
-      options, [&](grpc::ClientContext* context, v1::AcceptResponse* response) {
-        return stub_->Accept(context, request, response);
-      });
-  if (retry_ && accepted.ok() && !accepted->handle().empty()) {
-    retry_->Register(accepted->handle());
-  }
-  return accepted;
-}
-
-absl::StatusOr<v1::ServerCreateResponse> Client::ServerCreate(
-    const v1::ServerCreateRequest& request, const CallOptions& options) const {
-  return Invoke<v1::ServerCreateResponse>(
-      options,
-      [&](grpc::ClientContext* context, v1::ServerCreateResponse* response) {
-        return stub_->ServerCreate(context, request, response);
-      });
-}
-
-absl::StatusOr<v1::ServerReceiveResponse> Client::ServerReceive(
-    absl::string_view server_id, std::optional<int64_t> timeout_ms,
-    const CallOptions& options) const {
-  if (server_id.empty()) return EmptyHandleStatus();
-  v1::ServerReceiveRequest request;
-  request.set_server_id(std::string(server_id));
-  if (timeout_ms.has_value()) request.set_timeout_ms(*timeout_ms);
-  return Invoke<v1::ServerReceiveResponse>(
-      options,
-      [&](grpc::ClientContext* context, v1::ServerReceiveResponse* response) {
-        return stub_->ServerReceive(context, request, response);
-      });
-}
-
-absl::StatusOr<v1::ServerSendResponse> Client::ServerSend(
-    const v1::ServerSendRequest& request, const CallOptions& options) const {
-  if (request.request_handle().empty()) return EmptyHandleStatus();
-  return Invoke<v1::ServerSendResponse>(
-      options, [&](grpc::ClientContext* context, v1::ServerSendResponse* response) {
-        return stub_->ServerSend(context, request, response);
-      });
-}
-
-absl::StatusOr<v1::ServerDeleteResponse> Client::ServerDelete(
-    absl::string_view server_id, const CallOptions& options) const {
-  if (server_id.empty()) return EmptyHandleStatus();
-  v1::ServerDeleteRequest request;
-  request.set_server_id(std::string(server_id));
-  return Invoke<v1::ServerDeleteResponse>(
-      options,
-      [&](grpc::ClientContext* context, v1::ServerDeleteResponse* response) {
-        return stub_->ServerDelete(context, request, response);
-      });
-}
-
-absl::StatusOr<v1::ServerInfo> Client::GetServerInfo(
-    absl::string_view server_id, const CallOptions& options) const {
-  if (server_id.empty()) return EmptyHandleStatus();
-  v1::GetServerInfoRequest request;
-  request.set_server_id(std::string(server_id));
-  return Idempotent<v1::ServerInfo>(options, [&](const CallOptions& attempt) {
-    return Invoke<v1::ServerInfo>(
-        attempt, [&](grpc::ClientContext* context, v1::ServerInfo* response) {
-          return stub_->GetServerInfo(context, request, response);
-        });
-  });
-}
-
-absl::StatusOr<v1::PollResponse> Client::Poll(const std::vector<v1::PollItem>& items,
-                                              std::optional<int64_t> timeout_ms,
-                                              const CallOptions& options) const {
-  v1::PollRequest request;
-  request.mutable_items()->Add(items.begin(), items.end());
-  if (timeout_ms.has_value()) request.set_timeout_ms(*timeout_ms);
-  return Invoke<v1::PollResponse>(
-      options, [&](grpc::ClientContext* context, v1::PollResponse* response) {
-        return stub_->Poll(context, request, response);
-      });
 }
 
 }  // namespace socketsvc

@@ -131,10 +131,14 @@ TEST_F(LibdillTest, PartialDataThenEndOfStreamIsEpipeAndTheBytesAreGone) {
 }
 
 TEST_F(LibdillTest, ResetIsEconnresetOnBothDirections) {
-  peers::ResetPeer reset(peers::ResetPeer::Options{"hi", 0, {}});
+  // The peer resets only after our byte arrives: a reset right after accept
+  // can beat socketd's connect completion on a loaded machine, and Connect
+  // would fail instead.
+  peers::ResetPeer reset(peers::ResetPeer::Options{"hi", 1, {}});
   int s = ConnectTo(reset.port());
   ASSERT_GE(s, 0);
   EXPECT_EQ(Receive(s, 2, now() + 5000), "hi");
+  ASSERT_EQ(Send(s, "k", now() + 5000), 0);
   ASSERT_TRUE(reset.WaitForResets(1));
   EXPECT_ERRNO(brecv(s, nullptr, 1, now() + 5000), ECONNRESET);
   EXPECT_ERRNO(Send(s, "x", now() + 5000), ECONNRESET);
