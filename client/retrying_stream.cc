@@ -288,8 +288,12 @@ absl::StatusOr<v1::ReceiveResponse> RetryingStreams::Receive(
       return received;
     }
     if (loop.Retry(received.status())) continue;
+    // Gone, or the offset no longer fits (another reader moved the stream):
+    // the next call learns the offsets afresh instead of failing for good.
     if (IsCode(received.status(), absl::StatusCode::kNotFound,
-               v1::SOCKET_ERROR_INVALID_HANDLE)) {
+               v1::SOCKET_ERROR_INVALID_HANDLE) ||
+        IsCode(received.status(), absl::StatusCode::kInvalidArgument,
+               v1::SOCKET_ERROR_INVALID_REQUEST)) {
       ForgetIfCurrent(handle, state.get());
     }
     return loop.Final(received.status());

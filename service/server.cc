@@ -88,6 +88,11 @@ absl::StatusOr<std::unique_ptr<SocketServer>> SocketServer::Start(
                     (*authenticator)->authenticates());
   absl::StatusOr<PeerTlsMaterial> peer_tls = Routing::Prepare(options.routing);
   if (!peer_tls.ok()) return peer_tls.status();
+  if (absl::Status separate =
+          CheckPeerCaIsNotClientCa(peer_tls->ca_pem, options.auth.client_ca_file);
+      !separate.ok()) {
+    return separate;
+  }
   std::unique_ptr<SocketServer> server(
       new SocketServer(options, std::move(*tls_context), *std::move(policy)));
   server->authenticator_ = std::move(*authenticator);

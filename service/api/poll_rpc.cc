@@ -18,6 +18,7 @@
 #include "service/api/request_util.h"
 #include "service/api/socket_service.h"
 #include "service/sessions/handle.h"
+#include "service/sessions/poll_quota.h"
 #include "service/sessions/poll_set.h"
 
 namespace socketsvc {
@@ -77,6 +78,13 @@ grpc::ServerUnaryReactor* SocketServiceImpl::Poll(grpc::CallbackServerContext* c
   }
 
   const std::string principal = PrincipalOf(*context);
+  // Held until the Poll is answered (the callback below owns it).
+  absl::StatusOr<std::unique_ptr<PollQuota::Ticket>> ticket =
+      poll_quota_.Acquire(principal);
+  if (!ticket.ok()) {
+    reactor->Complete(ticket.status());
+    return reactor;
+  }
   std::vector<PollSet::Target> targets;
   // Item i waits through targets[item_target[i]].
   std::vector<size_t> item_target;
@@ -119,8 +127,8 @@ grpc::ServerUnaryReactor* SocketServiceImpl::Poll(grpc::CallbackServerContext* c
 
   absl::StatusOr<std::shared_ptr<PollSet>> poll = PollSet::Create(
       executor_, std::move(targets), *deadline,
-      [reactor, request, response,
-       item_target = std::move(item_target)](absl::StatusOr<PollSet::Outcome> outcome) {
+      [reactor, request, response, item_target = std::move(item_target),
+       ticket = *std::move(ticket)](absl::StatusOr<PollSet::Outcome> outcome) {
         if (!outcome.ok()) return reactor->Complete(outcome.status());
         for (int i = 0; i < request->items_size(); ++i) {
           const v1::PollItem& item = request->items(i);

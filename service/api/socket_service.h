@@ -20,6 +20,7 @@
 #include "service/policy/policy_store.h"
 #include "service/ops/audit_log.h"
 #include "service/sessions/listener_table.h"
+#include "service/sessions/poll_quota.h"
 #include "service/sessions/session_table.h"
 #include "service/tls/tls_client_context.h"
 #include "socketsvc/v1/sockets.grpc.pb.h"
@@ -141,6 +142,8 @@ class SocketServiceImpl final : public v1::SocketService::CallbackService {
   // Egress and listen policy; each call judges by the snapshot it took.
   const PolicyStore& policy_;
   const AuditLog audit_{options_.audit_log};
+  // Pending Polls, each holding an epoll descriptor (poll_rpc.cc).
+  PollQuota poll_quota_;
 };
 
 }  // namespace socketsvc

@@ -56,6 +56,29 @@ absl::StatusOr<PeerTlsMaterial> ReadPeerTlsMaterial(const RoutingOptions& option
   return material;
 }
 
+absl::Status CheckPeerCaIsNotClientCa(absl::string_view peer_ca_pem,
+                                      const std::string& client_ca_file) {
+  if (client_ca_file.empty() || peer_ca_pem.empty()) return absl::OkStatus();
+  absl::StatusOr<std::string> client_ca = ReadFile(client_ca_file, "--client_ca");
+  if (!client_ca.ok()) return client_ca.status();
+  absl::StatusOr<std::vector<UniqueX509>> peers = ParseCertificates(peer_ca_pem, "--peer_ca");
+  if (!peers.ok()) return peers.status();
+  absl::StatusOr<std::vector<UniqueX509>> clients =
+      ParseCertificates(*client_ca, absl::StrCat("--client_ca ", client_ca_file));
+  if (!clients.ok()) return clients.status();
+  for (const UniqueX509& peer : *peers) {
+    for (const UniqueX509& client : *clients) {
+      if (X509_cmp(peer.get(), client.get()) == 0) {
+        return absl::InvalidArgumentError(
+            "--peer_ca and --client_ca share a CA certificate: every client "
+            "certificate could then act as a replica and name any principal; "
+            "give replicas a CA of their own");
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
 std::shared_ptr<grpc::ServerCredentials> PeerServerCredentials(
     const PeerTlsMaterial& material) {
   grpc::SslServerCredentialsOptions ssl(

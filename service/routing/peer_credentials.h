@@ -26,6 +26,13 @@ struct PeerTlsMaterial {
 // certificate's); INVALID_ARGUMENT naming the flag and file otherwise.
 absl::StatusOr<PeerTlsMaterial> ReadPeerTlsMaterial(const RoutingOptions& options);
 
+// INVALID_ARGUMENT if a certificate of `peer_ca_pem` is also in
+// `client_ca_file` (--client_ca): a client certificate would then pass the
+// peer listener, which believes the principal a forwarded call names, and
+// its holder could act as anybody. OK when `client_ca_file` is empty.
+absl::Status CheckPeerCaIsNotClientCa(absl::string_view peer_ca_pem,
+                                      const std::string& client_ca_file);
+
 // The peer listener: TLS with the peer certificate; a client certificate
 // issued by the peer CA is required and verified.
 std::shared_ptr<grpc::ServerCredentials> PeerServerCredentials(

@@ -235,13 +235,20 @@ TEST_F(RoutingAuthTest, PollWaitsOnTheHandlesOfOneReplica) {
   EXPECT_TRUE(HasError(refused, absl::StatusCode::kInvalidArgument,
                        v1::SOCKET_ERROR_INVALID_REQUEST));
   EXPECT_NE(refused.message().find("replicas 1 and 2"), std::string::npos) << refused;
-  // Replica 1's handles (and one that exists nowhere) go to replica 1.
+  // Replica 1's handles (and one that exists nowhere) go to replica 1. The
+  // echo is awaited first: a handle that names nothing is ready at once
+  // (INVALID), and the Poll would answer before the echo arrived.
+  v1::PollResponse echoed;
+  ASSERT_TRUE(poll({on1}, &echoed).ok());
   v1::PollResponse ready;
-  const absl::Status polled = poll({on1, std::string("s7.") + kHex}, &ready);
+  const std::string nowhere = std::string("s7.") + kHex;
+  const absl::Status polled = poll({on1, nowhere}, &ready);
   ASSERT_TRUE(polled.ok()) << polled;
-  ASSERT_GE(ready.ready_size(), 1);
+  ASSERT_EQ(ready.ready_size(), 2);
   EXPECT_EQ(ready.ready(0).handle(), on1);
   EXPECT_TRUE(ready.ready(0).events() & v1::POLL_EVENT_READABLE);
+  EXPECT_EQ(ready.ready(1).handle(), nowhere);
+  EXPECT_TRUE(ready.ready(1).events() & v1::POLL_EVENT_INVALID);
 }
 
 }  // namespace
