@@ -26,20 +26,6 @@ absl::StatusOr<std::string> AuthGate::Authenticate(
   return authenticator_.Authenticate(call);
 }
 
-namespace {
-
-// A stream refused before its handler: finished at once with `status`.
-template <typename Request, typename Response>
-class RefusedStream : public grpc::ServerBidiReactor<Request, Response> {
- public:
-  explicit RefusedStream(const absl::Status& status) {
-    this->Finish(ToGrpcStatus(status));
-  }
-  void OnDone() override { delete this; }
-};
-
-}  // namespace
-
 grpc::ServerBidiReactor<v1::PipeRequest, v1::PipeResponse>* AuthGate::Pipe(
     grpc::CallbackServerContext* context) {
   absl::StatusOr<std::string> principal = Authenticate(*context);
@@ -48,12 +34,6 @@ grpc::ServerBidiReactor<v1::PipeRequest, v1::PipeResponse>* AuthGate::Pipe(
   }
   ScopedPrincipal bound(context, &*principal);
   return service_.Pipe(context);
-}
-
-grpc::ServerUnaryReactor* AuthGate::Refuse(const absl::Status& status) {
-  auto* reactor = new CallReactor();
-  reactor->Complete(status);
-  return reactor;
 }
 
 }  // namespace socketsvc

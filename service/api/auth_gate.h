@@ -18,6 +18,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "service/api/call_reactor.h"
 #include "service/api/principal.h"
 #include "service/auth/authenticator.h"
 #include "socketsvc/v1/sockets.grpc.pb.h"
@@ -72,7 +73,7 @@ class AuthGate final : public v1::SocketService::CallbackService {
                                       grpc::CallbackServerContext*,
                                       const Request*, Response*)) {
     absl::StatusOr<std::string> principal = Authenticate(*context);
-    if (!principal.ok()) return Refuse(principal.status());
+    if (!principal.ok()) return RefusedCall(principal.status());
     ScopedPrincipal bound(context, &*principal);
     return (service_.*handler)(context, request, response);
   }
@@ -80,8 +81,6 @@ class AuthGate final : public v1::SocketService::CallbackService {
   // The caller's principal from its metadata and TLS client certificate.
   absl::StatusOr<std::string> Authenticate(
       const grpc::CallbackServerContext& context) const;
-  // A reactor that has already finished the call with `status`.
-  static grpc::ServerUnaryReactor* Refuse(const absl::Status& status);
 
   Service& service_;
   const Authenticator& authenticator_;

@@ -17,6 +17,7 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include "common/grpc_status.h"
 
 namespace socketsvc {
 
@@ -64,6 +65,24 @@ class CallReactor : public grpc::ServerUnaryReactor {
   absl::AnyInvocable<void(const absl::Status&)> observer_ ABSL_GUARDED_BY(mu_);
   grpc::CallbackServerContext* undo_context_ ABSL_GUARDED_BY(mu_) = nullptr;
   absl::AnyInvocable<void()> undo_ ABSL_GUARDED_BY(mu_);
+};
+
+// A unary call refused before any work (authentication): finished at once
+// with `status`.
+inline grpc::ServerUnaryReactor* RefusedCall(const absl::Status& status) {
+  auto* reactor = new CallReactor();
+  reactor->Complete(status);
+  return reactor;
+}
+
+// A stream refused before its handler: finished at once with `status`.
+template <typename Request, typename Response>
+class RefusedStream final : public grpc::ServerBidiReactor<Request, Response> {
+ public:
+  explicit RefusedStream(const absl::Status& status) {
+    this->Finish(ToGrpcStatus(status));
+  }
+  void OnDone() override { delete this; }
 };
 
 }  // namespace socketsvc

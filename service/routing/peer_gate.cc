@@ -20,14 +20,6 @@ absl::Status NotAPeer(absl::string_view why) {
                            absl::StrCat("peer listener: ", why));
 }
 
-// A stream refused before its first message.
-class RefusedPipe final
-    : public grpc::ServerBidiReactor<v1::PipeRequest, v1::PipeResponse> {
- public:
-  explicit RefusedPipe(const absl::Status& status) { Finish(ToGrpcStatus(status)); }
-  void OnDone() override { delete this; }
-};
-
 // A call of this process's in-process channel (the secret never leaves it).
 bool IsInternal(const grpc::CallbackServerContext& context,
                 absl::string_view internal_secret) {
@@ -66,16 +58,10 @@ absl::StatusOr<std::string> ForwardedPrincipal(const grpc::CallbackServerContext
   return std::string(principal);
 }
 
-grpc::ServerUnaryReactor* PeerGate::Refuse(const absl::Status& status) {
-  auto* reactor = new CallReactor();
-  reactor->Complete(status);
-  return reactor;
-}
-
 grpc::ServerBidiReactor<v1::PipeRequest, v1::PipeResponse>* PeerGate::Pipe(
     grpc::CallbackServerContext* context) {
   absl::StatusOr<std::string> principal = ForwardedPrincipal(*context, internal_secret_);
-  if (!principal.ok()) return new RefusedPipe(principal.status());
+  if (!principal.ok()) return new RefusedStream<v1::PipeRequest, v1::PipeResponse>(principal.status());
   ScopedPrincipal bound(context, &*principal);
   return local_.Pipe(context);
 }

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "service/api/call_reactor.h"
 #include "service/api/principal.h"
 #include "socketsvc/v1/sockets.grpc.pb.h"
 
@@ -73,12 +74,10 @@ class PeerGate final : public v1::SocketService::CallbackService {
                                                     const Request*, Response*)) {
     absl::StatusOr<std::string> principal =
         ForwardedPrincipal(*context, internal_secret_);
-    if (!principal.ok()) return Refuse(principal.status());
+    if (!principal.ok()) return RefusedCall(principal.status());
     ScopedPrincipal bound(context, &*principal);
     return (local_.*handler)(context, request, response);
   }
-
-  static grpc::ServerUnaryReactor* Refuse(const absl::Status& status);
 
   Service& local_;
   const std::string internal_secret_;
