@@ -19,7 +19,9 @@ fi
 failed=0
 for flag in $flags; do
   # Help text: the flag's line opens a parenthesis with words in it.
-  if ! printf '%s\n' "$help" | grep -q "^    --${flag} ([A-Za-z]"; then
+  # Here-strings, not pipes: grep -q exits at the first match and, under
+  # pipefail, the writer's SIGPIPE would fail the check at random.
+  if ! grep -q "^    --${flag} ([A-Za-z]" <<<"$help"; then
     echo "--${flag} has no help text in socketd --help" >&2
     failed=1
   fi
@@ -29,7 +31,7 @@ for flag in $flags; do
   fi
 done
 for named in $(grep -o '`--[a-z_0-9]*`' "$DOC" | tr -d '`' | sed 's/^--//' | sort -u); do
-  if ! printf '%s\n' "$flags" | grep -qx "$named"; then
+  if ! grep -qx -- "$named" <<<"$flags"; then
     echo "docs/configuration.md names --${named}, which socketd does not have" >&2
     failed=1
   fi
